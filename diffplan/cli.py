@@ -1,0 +1,71 @@
+"""The ``diffplan`` command line: one command, a subcommand per stage of the pipeline.
+
+Errors a user can cause end as one line on standard error and exit status 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from diffplan.errors import UserError
+
+# name → (module under diffplan.commands, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    # "collect": ("collect", "collect a Minari dataset in a real environment (PointMaze, Pendulum, any gym id)"),
+    "inspect": ("inspect_dataset", "pack a Minari dataset as the trainers do and print a summary"),
+    # "quickstart": ("quickstart", "the embedded default: PointMaze U-Maze end to end on CPU"),
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="diffplan",
+        description="Offline trajectory generation with diffusion planning: control as inference on "
+                    "Minari datasets.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--quiet", action="store_true", help="log warnings only")
+    commands = parser.add_subparsers(dest="command", metavar="command", parser_class=OneLineParser)
+    commands.required = True
+    for name, (module_name, summary) in SUBCOMMANDS.items():
+        module = importlib.import_module(f"diffplan.commands.{module_name}")
+        sub = commands.add_parser(name, help=summary, description=summary,
+                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``diffplan`` console script."""
+    args = build_parser().parse_args(argv)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("diffplan")
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    try:
+        args.run(args)
+    except UserError as error:
+        sys.stderr.write(f"diffplan {args.command}: error: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(f"diffplan {args.command}: interrupted\n")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

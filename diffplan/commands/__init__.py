@@ -1,0 +1,1 @@
+"""Subcommands of the ``diffplan`` command line, one module each."""

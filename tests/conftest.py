@@ -1,0 +1,80 @@
+"""Shared fixtures: a private Minari root for every test, and small hand-made Minari datasets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import gymnasium as gym
+import minari
+import numpy as np
+import pytest
+from minari.data_collector.episode_buffer import EpisodeBuffer
+
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+
+
+@pytest.fixture(autouse=True)
+def minari_root(tmp_path, monkeypatch):
+    """Every test gets its own MINARI_DATASETS_PATH, so nothing touches ~/.minari."""
+    root = tmp_path / "minari"
+    root.mkdir()
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(root))
+    return root
+
+
+def _episode_buffer(index: int, episode: dict) -> EpisodeBuffer:
+    steps = len(episode["rewards"])
+    return EpisodeBuffer(
+        id=index,
+        observations=episode["observations"],
+        actions=np.asarray(episode["actions"], dtype=np.float32),
+        rewards=np.asarray(episode["rewards"], dtype=np.float64),
+        terminations=np.asarray(episode.get("terminations", np.zeros(steps, bool))),
+        truncations=np.asarray(episode.get("truncations", np.eye(1, steps, steps - 1, dtype=bool)[0])),
+        infos={},
+    )
+
+
+@pytest.fixture
+def make_dataset() -> Callable[..., minari.MinariDataset]:
+    """Write a Minari dataset from episode dicts (observations with T+1 rows, the rest with T)."""
+
+    def make(
+        dataset_id: str,
+        episodes: list[dict],
+        observation_space: gym.Space,
+        action_space: gym.Space,
+    ) -> minari.MinariDataset:
+        buffers = [_episode_buffer(i, e) for i, e in enumerate(episodes)]
+        return minari.create_dataset_from_buffers(
+            dataset_id,
+            buffers,
+            env=None,
+            observation_space=observation_space,
+            action_space=action_space,
+            algorithm_name="test",
+        )
+
+    return make
+
+
+def random_box_episodes(lengths: list[int], obs_dim: int = 3, act_dim: int = 2, seed: int = 0) -> list[dict]:
+    """Episodes of Box observations whose entries encode (episode, step) so windows can be traced."""
+    rng = np.random.default_rng(seed)
+    episodes = []
+    for e, steps in enumerate(lengths):
+        obs = rng.normal(size=(steps + 1, obs_dim)).astype(np.float32)
+        obs[:, 0] = e  # episode id, to check that windows never mix episodes
+        obs[:, 1] = np.arange(steps + 1)  # step index
+        episodes.append({
+            "observations": obs,
+            "actions": rng.uniform(-1, 1, size=(steps, act_dim)).astype(np.float32),
+            "rewards": rng.normal(size=steps),
+        })
+    return episodes
+
+
+def box(dim: int, bound: float = np.inf) -> gym.spaces.Box:
+    return gym.spaces.Box(-bound, bound, shape=(dim,), dtype=np.float32)
