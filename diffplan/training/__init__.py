@@ -1,0 +1,1 @@
+"""One trainer for every learner: optimisation, EMA, checkpoints, logging, multi-device."""
