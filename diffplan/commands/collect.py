@@ -1,0 +1,72 @@
+"""``diffplan collect``: collect a Minari dataset in a real environment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from diffplan.data.collect import collect_dataset
+from diffplan.data.policies import RandomPolicy
+from diffplan.data.recipes import RECIPES
+from diffplan.errors import UserError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    recipes = "; ".join(f"{name}: {recipe.description}" for name, recipe in RECIPES.items())
+    parser.add_argument("recipe", nargs="?", default=None,
+                        help=f"named recipe (list them with --list). {recipes}")
+    parser.add_argument("--list", action="store_true", help="list the recipes with their dataset ids and exit")
+    parser.add_argument("--dataset-id", default=None,
+                        help="Minari id to write (default: the recipe's, e.g. local/pointmaze/umaze-dense-v0)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="step budget (default: the recipe's; 200000 for PointMaze, 100000 for Pendulum)")
+    parser.add_argument("--eval-episodes", type=int, default=100,
+                        help="episodes of the eval env behind each reference score (expert and random)")
+    parser.add_argument("--seed", type=int, default=0, help="master seed")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset with the same id")
+    parser.add_argument("--env", default=None,
+                        help="instead of a recipe: any gymnasium id, collected with --policy (needs --dataset-id)")
+    parser.add_argument("--env-kwargs", default="{}", help="JSON keyword arguments of gym.make for --env")
+    parser.add_argument("--policy", default="random", choices=["random"],
+                        help="behaviour policy for --env (scripted experts come with the recipes)")
+    parser.add_argument("--episodes", type=int, default=None, help="episode budget for --env")
+
+
+def run(args: argparse.Namespace) -> dict:
+    if args.list:
+        listing = {name: {"dataset_id": r.dataset_id, "default_steps": r.default_total_steps,
+                          "description": r.description} for name, r in RECIPES.items()}
+        print(json.dumps(listing, indent=2))
+        return listing
+    if (args.recipe is None) == (args.env is None):
+        raise UserError("name either a recipe (see `diffplan collect --list`) or --env ENV_ID, not both or neither")
+    if args.recipe is not None:
+        if args.recipe not in RECIPES:
+            raise UserError(f"unknown recipe '{args.recipe}'; choose one of {', '.join(RECIPES)}")
+        dataset = RECIPES[args.recipe].collect(
+            dataset_id=args.dataset_id, total_steps=args.steps, eval_episodes=args.eval_episodes,
+            seed=args.seed, overwrite=args.overwrite,
+        )
+    else:
+        if args.dataset_id is None:
+            raise UserError("--env needs --dataset-id, e.g. --dataset-id local/myenv/random-v0")
+        try:
+            env_kwargs = json.loads(args.env_kwargs)
+        except json.JSONDecodeError:
+            raise UserError(f"--env-kwargs '{args.env_kwargs}' is not JSON; e.g. '{{\"max_episode_steps\": 200}}'"
+                            ) from None
+        dataset = collect_dataset(
+            args.env, RandomPolicy(seed=args.seed), args.dataset_id, total_steps=args.steps,
+            num_episodes=args.episodes, env_kwargs=env_kwargs, seed=args.seed, overwrite=args.overwrite,
+            algorithm_name=f"{args.policy} policy",
+        )
+    metadata = dataset.storage.metadata
+    summary = {
+        "dataset_id": metadata["dataset_id"],
+        "episodes": dataset.total_episodes,
+        "steps": dataset.total_steps,
+        "ref_min_score": metadata.get("ref_min_score"),
+        "ref_max_score": metadata.get("ref_max_score"),
+    }
+    print(json.dumps(summary, indent=2))
+    return summary

@@ -1,0 +1,274 @@
+"""Named collection recipes: environment + behaviour policy + eval env + reference scores -> dataset.
+
+=============================  =====================================  ===============================
+recipe                         default dataset id                     data
+=============================  =====================================  ===============================
+``pointmaze-umaze-sparse``     ``local/pointmaze/umaze-v0``           D4RL recipe, ``PointMaze_UMaze-v3``
+``pointmaze-umaze-dense``      ``local/pointmaze/umaze-dense-v0``     ... ``PointMaze_UMazeDense-v3``
+``pointmaze-medium-sparse``    ``local/pointmaze/medium-v0``          ... ``PointMaze_Medium-v3``
+``pointmaze-medium-dense``     ``local/pointmaze/medium-dense-v0``    ... ``PointMaze_MediumDense-v3``
+``pointmaze-large-sparse``     ``local/pointmaze/large-v0``           ... ``PointMaze_Large-v3``
+``pointmaze-large-dense``      ``local/pointmaze/large-dense-v0``     ... ``PointMaze_LargeDense-v3``
+``pendulum-expert``            ``local/pendulum/expert-v0``           swing-up controller, small noise
+``pendulum-medium``            ``local/pendulum/medium-v0``           noisy, ~40% normalised score
+``pendulum-mixed``             ``local/pendulum/mixed-v0``            expert + medium + random episodes
+=============================  =====================================  ===============================
+
+PointMaze ids mirror Minari's ``D4RL/pointmaze/<maze>[-dense]-v2`` (sparse has no suffix) under the
+``local`` namespace, so code written for the remote datasets reads the local ones by changing the id.
+
+PointMaze (D4RL recipe): one continuing run of ``total_steps`` steps (``continuing_task=True,
+reset_target=True, max_episode_steps=total_steps``), actions = Q-iteration/PD expert + N(0, 0.5^2),
+clipped to [-1, 1]; reaching the goal ends the dataset episode (truncated) and the env resamples its goal.
+Eval env: ``reset_target=False, continuing_task=True``, 300 / 600 / 800 steps (U-Maze / Medium / Large).
+Reference scores: ``ref_max`` of the noise-free expert and ``ref_min`` of uniform random actions, each over
+``eval_episodes`` episodes of the eval env.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from minari.dataset.minari_dataset import MinariDataset
+
+from diffplan.data.collect import check_request, collect_dataset, split_at_success
+from diffplan.data.pendulum_expert import PendulumSwingUpExpert
+from diffplan.data.pointmaze_expert import PointMazeExpert
+from diffplan.data.policies import EpisodeMixture, NoisyPolicy, Policy, RandomPolicy
+from diffplan.data.reference_scores import reference_scores
+from diffplan.errors import UserError
+
+POINTMAZE_DEFAULT_STEPS = 200_000
+"""Default PointMaze budget (D4RL used 1,000,000 for U-Maze): enough to train a diffusion prior, about a
+minute of collection on two CPU cores."""
+POINTMAZE_EVAL_STEPS = {"umaze": 300, "medium": 600, "large": 800}
+POINTMAZE_ACTION_NOISE = 0.5
+_MAZE_ENV_NAMES = {"umaze": "UMaze", "medium": "Medium", "large": "Large"}
+
+PENDULUM_DEFAULT_STEPS = 100_000  # 500 episodes of 200 steps
+PENDULUM_EXPERT_NOISE = {"noise_std": 0.1}
+PENDULUM_MEDIUM_NOISE = {"noise_std": 1.0, "epsilon": 0.6}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A named way to collect a dataset (``diffplan collect <name>``)."""
+
+    name: str
+    dataset_id: str
+    description: str
+    default_total_steps: int
+    _run: Callable[..., MinariDataset]
+
+    def collect(
+        self,
+        *,
+        dataset_id: str | None = None,
+        total_steps: int | None = None,
+        eval_episodes: int = 100,
+        seed: int = 0,
+        overwrite: bool = False,
+        progress: bool = True,
+    ) -> MinariDataset:
+        """Collect this recipe's dataset; see :func:`collect_recipe`."""
+        dataset_id = dataset_id or self.dataset_id
+        total_steps = self.default_total_steps if total_steps is None else total_steps
+        check_request(dataset_id, total_steps=total_steps, overwrite=overwrite)
+        if isinstance(eval_episodes, bool) or not isinstance(eval_episodes, int) or eval_episodes <= 0:
+            raise UserError(f"eval_episodes must be a positive integer, got {eval_episodes!r}; pass a value >= 1")
+        return self._run(
+            dataset_id=dataset_id,
+            total_steps=total_steps,
+            eval_episodes=eval_episodes,
+            seeds=_Seeds(seed),
+            overwrite=overwrite,
+            progress=progress,
+        )
+
+
+class _Seeds:
+    """Independent seeds for the env, the eval episodes and each policy, derived from one seed."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = int(seed)
+        self.eval = self.seed + 1_000_003  # eval episodes never start where the data does
+        self._spawn = np.random.SeedSequence(self.seed)
+
+    def policy(self) -> int:
+        return int(self._spawn.spawn(1)[0].generate_state(1)[0])
+
+
+def _collect_pointmaze(
+    maze: str,
+    dense: bool,
+    *,
+    dataset_id: str,
+    total_steps: int,
+    eval_episodes: int,
+    seeds: _Seeds,
+    overwrite: bool,
+    progress: bool,
+) -> MinariDataset:
+    env_id = f"PointMaze_{_MAZE_ENV_NAMES[maze]}{'Dense' if dense else ''}-v3"
+    eval_kwargs: dict[str, Any] = {
+        "continuing_task": True,
+        "reset_target": False,
+        "max_episode_steps": POINTMAZE_EVAL_STEPS[maze],
+    }
+    scores = reference_scores(
+        env_id,
+        PointMazeExpert(),
+        env_kwargs=eval_kwargs,
+        episodes=eval_episodes,
+        seed=seeds.eval,
+        random_policy=RandomPolicy(seeds.policy()),
+    )
+    policy = NoisyPolicy(PointMazeExpert(), noise_std=POINTMAZE_ACTION_NOISE, seed=seeds.policy())
+    reward = "dense (exp(-distance))" if dense else "sparse (1 within 0.45 of the goal)"
+    return collect_dataset(
+        env_id,
+        policy,
+        dataset_id,
+        total_steps=total_steps,
+        env_kwargs={"continuing_task": True, "reset_target": True, "max_episode_steps": total_steps},
+        eval_env_kwargs=eval_kwargs,
+        seed=seeds.seed,
+        overwrite=overwrite,
+        ref_min_score=scores.ref_min,
+        ref_max_score=scores.ref_max,
+        ref_episodes=scores.episodes,
+        algorithm_name="QIteration waypoints + PD controller, action noise N(0, 0.5)",
+        description=(
+            f"{env_id}, {reward} reward: one continuing run of {total_steps} steps; a Q-iteration planner over "
+            "maze cells gives waypoints, a PD controller follows them, Gaussian action noise (std 0.5) is "
+            "added; reaching the goal truncates the episode and the env resamples the goal "
+            "(D4RL maze2d recipe, collected locally by diffplan)."
+        ),
+        split_episode=split_at_success,
+        progress=progress,
+    )
+
+
+def _pendulum_policy(kind: str, seeds: _Seeds) -> Policy:
+    if kind == "expert":
+        return NoisyPolicy(PendulumSwingUpExpert(), seed=seeds.policy(), **PENDULUM_EXPERT_NOISE)
+    if kind == "medium":
+        return NoisyPolicy(PendulumSwingUpExpert(), seed=seeds.policy(), **PENDULUM_MEDIUM_NOISE)
+    if kind == "random":
+        return RandomPolicy(seeds.policy())
+    if kind == "mixed":
+        return EpisodeMixture([_pendulum_policy(k, seeds) for k in ("expert", "medium", "random")])
+    raise ValueError(kind)
+
+
+_PENDULUM_TEXT = {
+    "expert": "the swing-up controller with Gaussian torque noise (std 0.1)",
+    "medium": "the swing-up controller with 60% uniformly random torques and Gaussian noise (std 1.0), "
+    "about 40% of the expert's normalised score",
+    "mixed": "episodes from the expert, medium and uniformly random policies in turn (one third each)",
+}
+
+
+def _collect_pendulum(
+    kind: str,
+    *,
+    dataset_id: str,
+    total_steps: int,
+    eval_episodes: int,
+    seeds: _Seeds,
+    overwrite: bool,
+    progress: bool,
+) -> MinariDataset:
+    scores = reference_scores(
+        "Pendulum-v1",
+        PendulumSwingUpExpert(),
+        episodes=eval_episodes,
+        seed=seeds.eval,
+        random_policy=RandomPolicy(seeds.policy()),
+    )
+    return collect_dataset(
+        "Pendulum-v1",
+        _pendulum_policy(kind, seeds),
+        dataset_id,
+        total_steps=total_steps,
+        eval_env_kwargs={},
+        seed=seeds.seed,
+        overwrite=overwrite,
+        ref_min_score=scores.ref_min,
+        ref_max_score=scores.ref_max,
+        ref_episodes=scores.episodes,
+        algorithm_name=f"energy-pumping swing-up + PD balance ({kind})",
+        description=f"Pendulum-v1, {total_steps} steps of {_PENDULUM_TEXT[kind]} (collected locally by diffplan).",
+        progress=progress,
+    )
+
+
+def _pointmaze_recipe(maze: str, dense: bool) -> Recipe:
+    reward = "dense" if dense else "sparse"
+    return Recipe(
+        name=f"pointmaze-{maze}-{reward}",
+        dataset_id=f"local/pointmaze/{maze}{'-dense' if dense else ''}-v0",
+        description=f"PointMaze {maze}, {reward} reward, D4RL recipe (waypoint expert + N(0, 0.5) action noise)",
+        default_total_steps=POINTMAZE_DEFAULT_STEPS,
+        _run=lambda **kw: _collect_pointmaze(maze, dense, **kw),
+    )
+
+
+def _pendulum_recipe(kind: str) -> Recipe:
+    return Recipe(
+        name=f"pendulum-{kind}",
+        dataset_id=f"local/pendulum/{kind}-v0",
+        description=f"Pendulum-v1, {_PENDULUM_TEXT[kind]}",
+        default_total_steps=PENDULUM_DEFAULT_STEPS,
+        _run=lambda **kw: _collect_pendulum(kind, **kw),
+    )
+
+
+RECIPES: dict[str, Recipe] = {
+    recipe.name: recipe
+    for recipe in [
+        *(_pointmaze_recipe(maze, dense) for maze in ("umaze", "medium", "large") for dense in (False, True)),
+        *(_pendulum_recipe(kind) for kind in ("expert", "medium", "mixed")),
+    ]
+}
+"""All named recipes, in ``--help`` order: name -> :class:`Recipe` (``.description``, ``.dataset_id``)."""
+
+
+def collect_recipe(
+    name: str,
+    *,
+    dataset_id: str | None = None,
+    total_steps: int | None = None,
+    eval_episodes: int = 100,
+    seed: int = 0,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> MinariDataset:
+    """Collect the named recipe's dataset (the entry point of ``diffplan collect``).
+
+    Args:
+        name: a key of :data:`RECIPES`, e.g. ``"pointmaze-umaze-dense"``.
+        dataset_id: Minari id to write; defaults to the recipe's (``local/pointmaze/umaze-dense-v0``).
+        total_steps: step budget; defaults to the recipe's (200,000 for PointMaze, 100,000 for Pendulum).
+        eval_episodes: episodes of the eval env for each reference score (expert and random).
+        seed: master seed (env, eval episodes and policy noise are derived from it).
+        overwrite: replace an existing dataset with the same id.
+        progress: show a progress bar.
+
+    Returns:
+        The written dataset; ``minari.get_normalized_score(dataset, returns)`` works on it.
+    """
+    recipe = RECIPES.get(name)
+    if recipe is None:
+        raise UserError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
+    return recipe.collect(
+        dataset_id=dataset_id,
+        total_steps=total_steps,
+        eval_episodes=eval_episodes,
+        seed=seed,
+        overwrite=overwrite,
+        progress=progress,
+    )
