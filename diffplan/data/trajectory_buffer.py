@@ -46,6 +46,17 @@ class TrajectoryWindows:
     starts: torch.Tensor
 
 
+def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``table[index]`` for a table ``(N, D)`` and indices ``(B, H)`` → ``(B, H, D)``.
+
+    On CPU the gather runs through numpy's single-threaded ``take`` on zero-copy views: torch's parallel
+    gather of a few thousand rows stalls for milliseconds whenever another process holds a core.
+    """
+    if table.device.type == "cpu":
+        return torch.from_numpy(np.take(table.numpy(), index.numpy(), axis=0))
+    return table[index]
+
+
 def resolve_device(device: str) -> torch.device:
     """``auto`` → CUDA when available, else CPU; anything else as torch reads it."""
     if device == "auto":
@@ -169,10 +180,10 @@ class TrajectoryBuffer:
         if self.short_episodes == "pad":
             end = self.episode_end[episode][:, None]
             mask = index < end
-            x = self.rows[torch.minimum(index, end - 1)] * mask[..., None]
+            x = gather_rows(self.rows, torch.minimum(index, end - 1)) * mask[..., None]
         else:
             mask = torch.ones_like(index, dtype=torch.bool)
-            x = self.rows[index]
+            x = gather_rows(self.rows, index)
         goals = self.goals[episode] if self.goals is not None else None
         return TrajectoryWindows(x, mask, self.returns_to_go[starts], goals, starts)
 
