@@ -16,6 +16,7 @@ from diffplan.errors import UserError
 # name → (module under diffplan.commands, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("collect", "collect a Minari dataset in a real environment (PointMaze, Pendulum, any gym id)"),
+    "train-prior": ("train_prior", "train the diffusion prior p(tau) on a Minari dataset (config + key=value)"),
     "inspect": ("inspect_dataset", "pack a Minari dataset as the trainers do and print a summary"),
     # "quickstart": ("quickstart", "the embedded default: PointMaze U-Maze end to end on CPU"),
 }

@@ -46,6 +46,25 @@ class TrajectoryWindows:
     starts: torch.Tensor
 
 
+@dataclass
+class Transitions:
+    """A batch of B one-step transitions (s, a, r, s', terminal) for TD learning.
+
+    Attributes:
+        states: ``(B, S)`` normalised s_t.
+        actions: ``(B, A)`` a_t in the dataset's own units (unnormalised).
+        rewards: ``(B,)`` r_t.
+        next_states: ``(B, S)`` normalised s_{t+1}.
+        terminals: ``(B,)`` float, 1 where s_{t+1} is terminal (no bootstrap); truncations bootstrap.
+    """
+
+    states: torch.Tensor
+    actions: torch.Tensor
+    rewards: torch.Tensor
+    next_states: torch.Tensor
+    terminals: torch.Tensor
+
+
 def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """``table[index]`` for a table ``(N, D)`` and indices ``(B, H)`` → ``(B, H, D)``.
 
@@ -194,6 +213,18 @@ class TrajectoryBuffer:
         )
         return self.windows(self.window_starts[pick])
 
+    def sample_transitions(self, batch_size: int, generator: torch.Generator | None = None) -> Transitions:
+        """``batch_size`` transitions drawn uniformly among all kept steps (windows play no part)."""
+        index = torch.randint(self.num_steps, (batch_size,), device=self.device, generator=generator)
+        rows = self.rows[index]
+        return Transitions(
+            states=rows[:, self.action_dim:],
+            actions=self.action_normalizer.unnormalize(rows[:, :self.action_dim]),
+            rewards=self.rewards[index],
+            next_states=self.next_states[index],
+            terminals=self.terminations[index].float(),
+        )
+
     def check_dims(self, state_dim: int = 0, action_dim: int = 0) -> None:
         """Raise UserError if the dataset's sizes differ from the expected ones (0 = no expectation)."""
         for name, expected, actual in (("state", state_dim, self.state_dim),
@@ -203,6 +234,17 @@ class TrajectoryBuffer:
                     f"dataset '{self.dataset_id}' has {name} size {actual} but the config expects "
                     f"{expected}; fix data.{name}_dim or choose a matching dataset"
                 )
+
+    def model_metadata(self) -> dict:
+        """What a model trained on this buffer needs at planning time, saved in its checkpoints."""
+        return {
+            "dataset_id": self.dataset_id,
+            "horizon": self.horizon,
+            "action_dim": self.action_dim,
+            "state_dim": self.state_dim,
+            "observation_layout": self.layout.to_dict(),
+            "normalizer": self.normalizer.state_dict(),
+        }
 
     def describe(self) -> dict:
         """Summary numbers of the packed data (for logs and the command line)."""

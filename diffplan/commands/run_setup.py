@@ -1,0 +1,52 @@
+"""What every training subcommand shares: the config argument, overrides, the run folder and its record."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TypeVar
+
+from diffplan.config import load_config, save_config
+from diffplan.errors import UserError
+
+ConfigT = TypeVar("ConfigT")
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, default_config: str) -> None:
+    """``<config> [key=value ...] [--run-dir DIR] [--resume]``."""
+    parser.add_argument("config", nargs="?", default=default_config,
+                        help="YAML config (a path, or the name of a file in configs/, e.g. pointmaze-umaze)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="config overrides with dotted keys, e.g. trainer.steps=2000 data.horizon=64")
+    parser.add_argument("--run-dir", default=None,
+                        help="folder of this run: config, checkpoints, logs (default: the config's run_dir)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in the run folder from its newest valid checkpoint")
+
+
+def config_path(name: str) -> Path:
+    """A config given as a path, or as a name of the bundled ``configs/`` folder (with or without .yaml)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    bundled = Path(__file__).resolve().parents[2] / "configs"
+    for candidate in (bundled / name, bundled / f"{name}.yaml"):
+        if candidate.is_file():
+            return candidate
+    available = sorted(p.stem for p in bundled.glob("*.yaml")) if bundled.is_dir() else []
+    raise UserError(f"config '{name}' is neither a file nor a bundled config; bundled: {', '.join(available)}")
+
+
+def load_run_config(cls: type[ConfigT], args: argparse.Namespace) -> tuple[ConfigT, Path]:
+    """The run's config (file + overrides) and its run folder; the config is saved as ``config.yaml``."""
+    config = load_config(cls, config_path(args.config), args.overrides)
+    run_dir = Path(args.run_dir or config.run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"run folder '{run_dir}' is a file; choose another --run-dir")
+    return config, run_dir
+
+
+def record_config(config: object, run_dir: Path) -> None:
+    """Write the config of the run next to its outputs."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_config(config, run_dir / "config.yaml")

@@ -1,0 +1,82 @@
+"""Loading a trained prior p(tau) back from a checkpoint of ``diffplan train-prior``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from diffplan.config import from_dict
+from diffplan.data.normalizer import AffineNormalizer
+from diffplan.data.observation_layout import ObservationLayout
+from diffplan.errors import UserError
+from diffplan.prior.prior_config import PriorConfig, build_diffusion
+from diffplan.prior.trajectory_diffusion import TrajectoryDiffusion
+from diffplan.training.checkpoint import list_checkpoints, load_checkpoint
+
+
+@dataclass
+class TrainedPrior:
+    """A prior ready to sample: the EMA denoiser and what maps its rows back to the environment.
+
+    Attributes:
+        diffusion: EMA weights, in eval mode, on the requested device.
+        config: the size-complete config of the training run.
+        normalizer: rows ``[a, s]`` (normalised) ↔ environment units.
+        layout: how environment observations flatten into states, and where the goal is.
+        inpaint_goal: whether it was trained with the window's last state inpainted.
+        step: training step of the checkpoint.
+    """
+
+    diffusion: TrajectoryDiffusion
+    config: PriorConfig
+    normalizer: AffineNormalizer
+    layout: ObservationLayout
+    inpaint_goal: bool
+    step: int
+
+    @property
+    def action_dim(self) -> int:
+        return self.config.diffusion.action_dim
+
+    @property
+    def horizon(self) -> int:
+        return self.config.diffusion.horizon
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file, or the newest checkpoint of a run folder."""
+    path = Path(path)
+    if path.is_dir():
+        found = list_checkpoints(path / "checkpoints") or list_checkpoints(path)
+        if not found:
+            raise UserError(f"run folder '{path}' has no checkpoints; train first or pass a .pt file")
+        return found[-1]
+    return path
+
+
+def load_prior(path: str | Path, device: str | torch.device = "cpu") -> TrainedPrior:
+    """Rebuild the prior of a ``train-prior`` checkpoint (file or run folder) with its EMA weights."""
+    path = resolve_checkpoint(path)
+    state = load_checkpoint(path, map_location=device)
+    if state.get("learner_class") != "PriorLearner":
+        raise UserError(f"'{path}' holds a {state.get('learner_class')}, not a prior; pass a train-prior checkpoint")
+    config = from_dict(PriorConfig, state["config"])
+    diffusion = build_diffusion(config)
+    weights = state["ema"] if state["ema"] is not None else state["learner"]
+    prefix = "diffusion."
+    try:
+        diffusion.load_state_dict({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)})
+    except RuntimeError as error:
+        raise UserError(f"checkpoint '{path}' does not match its own config ({str(error).splitlines()[0]}); "
+                        "it was written by another diffplan version") from None
+    metadata = state["metadata"]
+    return TrainedPrior(
+        diffusion=diffusion.to(device).eval().requires_grad_(False),
+        config=config,
+        normalizer=AffineNormalizer.from_state_dict(metadata["normalizer"]).to(device),
+        layout=ObservationLayout.from_dict(metadata["observation_layout"]),
+        inpaint_goal=bool(metadata["inpaint_goal"]),
+        step=int(state["step"]),
+    )

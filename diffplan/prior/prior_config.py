@@ -1,0 +1,63 @@
+"""Configuration of a prior p(tau): data, network, diffusion, training, tracking."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from diffplan.config import from_dict
+from diffplan.data.data_config import DataConfig
+from diffplan.errors import UserError
+from diffplan.prior.temporal_unet import TemporalUNet, TemporalUNetConfig
+from diffplan.prior.trajectory_diffusion import DiffusionConfig, TrajectoryDiffusion
+from diffplan.tracking import TrackingConfig
+from diffplan.training.trainer_config import TrainerConfig
+
+
+@dataclass
+class PriorConfig:
+    """A ``diffplan train-prior`` run.
+
+    The sizes that follow from the data (``model.transition_dim``, ``diffusion.horizon``,
+    ``diffusion.action_dim``) are taken from the dataset and ``data.horizon``; leave them out of YAML files.
+
+    Attributes:
+        inpaint_goal: inpaint the window's last state too (goal-reaching in mazes), besides its start.
+        run_dir: folder of the run (config, checkpoints, wandb logs).
+    """
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: TemporalUNetConfig = field(default_factory=TemporalUNetConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    inpaint_goal: bool = False
+    run_dir: str = "runs/prior"
+
+
+def with_data_sizes(config: PriorConfig, action_dim: int, state_dim: int) -> PriorConfig:
+    """``config`` with the sizes that follow from the data filled in (a conflicting given size is an error)."""
+    sizes = {
+        ("model", "transition_dim"): action_dim + state_dim,
+        ("diffusion", "horizon"): config.data.horizon,
+        ("diffusion", "action_dim"): action_dim,
+    }
+    for (section, key), size in sizes.items():
+        given = getattr(getattr(config, section), key)
+        if given not in (0, size):
+            raise UserError(f"{section}.{key} is {given} but the data gives {size}; remove it from the config")
+    config.model.check_horizon(config.data.horizon)
+    model = dataclasses.replace(config.model, transition_dim=action_dim + state_dim)
+    diffusion = dataclasses.replace(config.diffusion, horizon=config.data.horizon, action_dim=action_dim)
+    return dataclasses.replace(config, model=model, diffusion=diffusion)
+
+
+def build_diffusion(config: PriorConfig) -> TrajectoryDiffusion:
+    """The denoiser network and its training schedule, for a config whose data sizes are filled in."""
+    return TrajectoryDiffusion(TemporalUNet(config.model), config.diffusion)
+
+
+def prior_config_from_checkpoint(config: dict[str, Any]) -> PriorConfig:
+    """The (size-complete) config saved in a prior checkpoint."""
+    return from_dict(PriorConfig, config)

@@ -1,0 +1,108 @@
+"""Sampling from a denoiser with a diffusers solver chosen at sampling time (DDPM, DDIM, DPM-Solver++).
+
+Every solver receives eps (the denoiser's x0 / v outputs are converted), so a guidance callback that
+edits eps, ``eps_hat = eps - sqrt(1 - abar_t) * grad_x log p(O | x_t)``, works with all of them.
+Constrained entries are written into the initial noise and after every solver step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import nullcontext
+from typing import Any
+
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
+from torch import Tensor
+
+from diffplan.errors import UserError
+from diffplan.prior.denoiser import Denoiser
+from diffplan.prior.inpainting import Conditions
+
+SCHEDULERS = ("ddpm", "ddim", "dpmsolver++")
+
+EpsModifier = Callable[[Tensor, Tensor, Tensor], Tensor]
+"""``(x_t (B, H, D), t (B,) long, eps (B, H, D)) -> eps_hat (B, H, D)``: the per-step guidance hook."""
+
+
+def make_sampling_scheduler(scheduler_config: Any, name: str, num_steps: int) -> Any:
+    """A diffusers solver built from the training schedule's config, with ``num_steps`` steps set.
+
+    The solver is told the model predicts eps (samplers always pass eps). Timesteps are spaced
+    "trailing", so the first step starts at the last training timestep (pure noise) for any step count.
+    """
+    if name not in SCHEDULERS:
+        raise UserError(f"unknown scheduler {name!r}; use one of {', '.join(SCHEDULERS)}")
+    total = int(scheduler_config.num_train_timesteps)
+    if not isinstance(num_steps, int) or num_steps <= 0 or num_steps > total:
+        raise UserError(f"num_steps is {num_steps}; use an integer from 1 to the {total} training timesteps")
+    common = {"prediction_type": "epsilon", "clip_sample": False, "timestep_spacing": "trailing"}
+    if name == "ddpm":
+        scheduler = DDPMScheduler.from_config(scheduler_config, **common)
+    elif name == "ddim":
+        scheduler = DDIMScheduler.from_config(scheduler_config, **common, set_alpha_to_one=True)
+    else:
+        scheduler = DPMSolverMultistepScheduler.from_config(
+            scheduler_config,
+            prediction_type="epsilon",
+            timestep_spacing="trailing",
+            algorithm_type="dpmsolver++",
+            solver_order=2,
+        )
+    scheduler.set_timesteps(num_steps)
+    return scheduler
+
+
+def sample(
+    denoiser: Denoiser,
+    shape: tuple[int, int, int],
+    conditions: Conditions | None = None,
+    scheduler_name: str = "ddpm",
+    num_steps: int | None = None,
+    generator: torch.Generator | None = None,
+    eps_modifier: EpsModifier | None = None,
+    modifier_needs_grad: bool = False,
+    device: torch.device | str | None = None,
+    return_chain: bool = False,
+) -> Tensor | tuple[Tensor, list[Tensor]]:
+    """Draw windows (B, H, D) = ``shape`` from ``denoiser``.
+
+    scheduler_name: "ddpm", "ddim" or "dpmsolver++"; num_steps: solver steps (default: all training
+    timesteps). eps_modifier: guidance hook called every step after the denoiser; with
+    ``modifier_needs_grad`` the loop runs with autograd enabled and x_t requiring grad, so the hook can
+    differentiate through the denoiser (its eps must then be recomputed inside the hook, or use the eps
+    given, which carries the graph). Without a hook the loop runs under ``torch.inference_mode()``.
+    return_chain: also return the list of x_t after each step (the initial noise first).
+    """
+    config = denoiser.scheduler_config
+    steps = int(config.num_train_timesteps) if num_steps is None else num_steps
+    scheduler = make_sampling_scheduler(config, scheduler_name, steps)
+    if device is None:
+        device = denoiser.alphas_cumprod.device
+    if conditions is not None:
+        if tuple(conditions.shape) != tuple(shape):
+            raise ValueError(f"conditions are {tuple(conditions.shape)} but shape is {tuple(shape)}")
+        conditions = conditions.to(device)
+
+    def constrain(x: Tensor) -> Tensor:
+        return conditions.apply(x) if conditions is not None else x
+
+    context = torch.inference_mode() if eps_modifier is None else torch.no_grad()
+    with context:
+        x = torch.randn(shape, generator=generator, device=device) * scheduler.init_noise_sigma
+        x = constrain(x)
+        chain = [x] if return_chain else []
+        for t_scalar in scheduler.timesteps:
+            t = torch.full((shape[0],), int(t_scalar), dtype=torch.long, device=device)
+            grad_ctx = torch.enable_grad() if modifier_needs_grad else nullcontext()
+            with grad_ctx:
+                x_in = x.detach().requires_grad_(True) if modifier_needs_grad else x
+                eps = denoiser.predict_eps(x_in, t)
+                if eps_modifier is not None:
+                    eps = eps_modifier(x_in, t, eps)
+            eps = eps.detach()
+            x = scheduler.step(eps, t_scalar, x, generator=generator).prev_sample
+            x = constrain(x)
+            if return_chain:
+                chain.append(x)
+    return (x, chain) if return_chain else x
