@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import math
 import time
@@ -240,7 +241,15 @@ class Trainer:
         for problem in problems:
             log.warning("skipped: %s", problem)
         self.load_state_dict(state, path)
+        self.forget_metrics_after(self.step)
         log.info("resumed from %s at step %d", path, self.step)
+
+    def forget_metrics_after(self, step: int) -> None:
+        """Drop ``metrics.jsonl`` lines logged after ``step`` (they are logged again when the run resumes)."""
+        path = self.run_dir / "metrics.jsonl"
+        if self.accelerator.is_main_process and path.is_file():
+            kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+            path.write_text("".join(f"{line}\n" for line in kept))
 
     def fit(self, resume: bool = False) -> dict[str, float]:
         """Train to ``config.steps``; returns the last logged scalars and evaluation metrics."""
@@ -278,8 +287,7 @@ class Trainer:
                 for name, opt in self.optimizers.items():
                     last[f"train/lr_{name}"] = opt.param_groups[0]["lr"]
                 bar.set_postfix({k.split("/")[-1]: f"{v:.4g}" for k, v in list(last.items())[:2]})
-                if self.experiment is not None and self.accelerator.is_main_process:
-                    self.experiment.log(last, step=self.step)
+                self.record(last)
                 window_start, window_steps = time.perf_counter(), 0
             if self.evaluate is not None and config.eval_every and self.step % config.eval_every == 0:
                 last.update(self.run_evaluation())
@@ -297,6 +305,15 @@ class Trainer:
         model.eval()
         metrics = {f"eval/{k}": float(v) for k, v in self.evaluate(model, self.step).items()}
         model.train(was_training)
+        self.record(metrics)
+        return metrics
+
+    def record(self, metrics: dict[str, float]) -> None:
+        """Log scalars to wandb and append them to ``run_dir/metrics.jsonl`` (main process only)."""
+        if not self.accelerator.is_main_process:
+            return
         if self.experiment is not None:
             self.experiment.log(metrics, step=self.step)
-        return metrics
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with (self.run_dir / "metrics.jsonl").open("a") as file:
+            file.write(json.dumps({"step": self.step, **metrics}) + "\n")

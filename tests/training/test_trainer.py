@@ -1,5 +1,6 @@
 """The shared trainer: learning, exact resumption, safe checkpoints, divergence stops."""
 
+import json
 import os
 
 import pytest
@@ -47,6 +48,8 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
         assert torch.equal(value, resumed.learner.state_dict()[name]), name
     for name, value in straight.ema.state_dict().items():
         assert torch.equal(value, resumed.ema.state_dict()[name]), name
+    logged = [json.loads(line)["step"] for line in (tmp_path / "b" / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert logged == [5, 10, 15, 20, 25, 30, 35, 40]
 
 
 def test_refuses_to_overwrite_a_run_without_resume(tmp_path):
