@@ -1,0 +1,94 @@
+"""``diffplan evaluate``: run the planner of a trained prior in the dataset's evaluation environment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from diffplan.config import load_config, to_dict
+from diffplan.data.collect import register_robotics_envs
+from diffplan.data.minari_source import open_minari_dataset
+from diffplan.data.trajectory_buffer import resolve_device
+from diffplan.errors import UserError
+from diffplan.evaluation.rollouts import dataset_reference_scores, evaluate_actor
+from diffplan.planning.diffusion_planner import DiffusionPlanner
+from diffplan.planning.maze_plot import plot_episodes
+from diffplan.planning.planner_config import PlannerConfig
+from diffplan.prior.prior_checkpoint import load_prior, resolve_checkpoint
+from diffplan.tracking import ExperimentLog, TrackingConfig
+
+
+@dataclass
+class EvaluationConfig:
+    """An evaluation run.
+
+    Attributes:
+        episodes: evaluation episodes (episode k resets with seed + k).
+        seed: seed of the episodes.
+        planner: how plans are sampled and turned into actions.
+        plots: episodes drawn in ``plans.png`` (mazes only).
+        output_dir: where metrics.json and plans.png go (default: ``<run folder>/eval``).
+        device: where the prior runs (``auto`` = CUDA when present).
+    """
+
+    episodes: int = 50
+    seed: int = 0
+    planner: PlannerConfig = field(default_factory=PlannerConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    plots: int = 8
+    output_dir: str = ""
+    device: str = "auto"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", help="a train-prior checkpoint (.pt) or its run folder (newest checkpoint)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="evaluation overrides, e.g. episodes=20 planner.num_steps=10 planner.replan_every=32")
+    parser.add_argument("--config", default=None, help="YAML file with an evaluation config (default: none)")
+
+
+def evaluate_checkpoint(checkpoint: str | Path, config: EvaluationConfig) -> dict:
+    """Evaluate the planner of ``checkpoint``; writes metrics.json (and plans.png for mazes)."""
+    if config.episodes < 1:
+        raise UserError(f"episodes must be positive, got {config.episodes}")
+    path = resolve_checkpoint(checkpoint)
+    device = resolve_device(config.device)
+    prior = load_prior(path, device)
+    dataset_id = prior.config.data.dataset_id
+    dataset = open_minari_dataset(dataset_id)
+    register_robotics_envs()
+    env = dataset.recover_environment(eval_env=True)
+    planner = DiffusionPlanner(prior, config.planner, device)
+    output = Path(config.output_dir) if config.output_dir else path.parent.parent / "eval"
+    output.mkdir(parents=True, exist_ok=True)
+    experiment = ExperimentLog(config.tracking, output, "evaluate", to_dict(config))
+    try:
+        result = evaluate_actor(planner, env, config.episodes, config.seed, dataset_reference_scores(dataset))
+        metrics = {"checkpoint": str(path), "dataset_id": dataset_id, "prior_step": prior.step,
+                   **result.metrics()}
+        maze = getattr(env.unwrapped, "maze", None)
+        if maze is not None and config.plots > 0:
+            shown = planner.episodes[: config.plots]
+            picture = plot_episodes(shown, maze.maze_map, maze.maze_size_scaling, output / "plans.png",
+                                    result.successes[: len(shown)])
+            metrics["plans_png"] = str(picture)
+            experiment.log_image("eval/plans", picture, step=prior.step)
+        experiment.log({f"eval/{k}": v for k, v in metrics.items() if isinstance(v, float)}, step=prior.step)
+        experiment.summary({k: v for k, v in metrics.items() if isinstance(v, float)})
+    finally:
+        experiment.finish()
+        env.close()
+    (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def run(args: argparse.Namespace) -> dict:
+    config = load_config(EvaluationConfig, args.config, args.overrides)
+    metrics = evaluate_checkpoint(args.checkpoint, config)
+    print(json.dumps(metrics, indent=2))
+    return metrics
+
+
+

@@ -1,0 +1,66 @@
+"""Pictures of planned and executed paths in a PointMaze."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from diffplan.planning.diffusion_planner import EpisodeRecord  # noqa: E402
+
+
+def draw_maze(axis: plt.Axes, maze_map: Sequence[Sequence[int]], scaling: float) -> None:
+    """Walls of a gymnasium-robotics maze map (1 = wall), centred on the origin as the env places them."""
+    rows, cols = len(maze_map), len(maze_map[0])
+    for i in range(rows):
+        for j in range(cols):
+            if maze_map[i][j] == 1:
+                x = (j - cols / 2) * scaling
+                y = (rows / 2 - i - 1) * scaling
+                axis.add_patch(plt.Rectangle((x, y), scaling, scaling, color="0.25"))
+    axis.set_xlim(-cols / 2 * scaling, cols / 2 * scaling)
+    axis.set_ylim(-rows / 2 * scaling, rows / 2 * scaling)
+    axis.set_aspect("equal")
+    axis.set_xticks([])
+    axis.set_yticks([])
+
+
+def plot_episodes(
+    records: Sequence[EpisodeRecord],
+    maze_map: Sequence[Sequence[int]],
+    scaling: float,
+    path: str | Path,
+    successes: Sequence[bool] | None = None,
+) -> Path:
+    """One panel per episode: first plan (dashed), later plans (thin), executed path (solid), goal (star)."""
+    count = len(records)
+    cols = min(count, 4)
+    rows = (count + cols - 1) // cols
+    figure, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
+    for k, axis in enumerate(axes.flat):
+        if k >= count:
+            axis.axis("off")
+            continue
+        record = records[k]
+        draw_maze(axis, maze_map, scaling)
+        for n, (_, plan) in enumerate(record.plans):
+            axis.plot(plan[:, 0], plan[:, 1], "--" if n == 0 else "-", color="tab:orange",
+                      lw=1.5 if n == 0 else 0.6, alpha=1.0 if n == 0 else 0.5)
+        executed = np.asarray(record.states)
+        axis.plot(executed[:, 0], executed[:, 1], color="tab:blue", lw=1.5)
+        axis.plot(executed[0, 0], executed[0, 1], "o", color="tab:blue")
+        if record.goal is not None:
+            axis.plot(record.goal[0], record.goal[1], "*", color="tab:red", ms=12)
+        if successes is not None:
+            axis.set_title("success" if successes[k] else "failure", fontsize=9)
+    figure.suptitle("planned (orange, first dashed) vs executed (blue) paths")
+    figure.tight_layout()
+    path = Path(path)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
