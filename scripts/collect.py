@@ -4,5 +4,4 @@ import sys
 
 from diffplan.cli import main
 
-if __name__ == "__main__":
-    sys.exit(main(["collect", *sys.argv[1:]]))
+sys.exit(main(["collect", *sys.argv[1:]]))
