@@ -17,6 +17,7 @@ from diffplan.errors import UserError
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("collect", "collect a Minari dataset in a real environment (PointMaze, Pendulum, any gym id)"),
     "train-prior": ("train_prior", "train the diffusion prior p(tau) on a Minari dataset (config + key=value)"),
+    "train-value": ("train_value", "train the return model J(x_t, t) for guided planning (config + key=value)"),
     "inspect": ("inspect_dataset", "pack a Minari dataset as the trainers do and print a summary"),
     "evaluate": ("evaluate", "run the planner of a trained prior in the dataset's evaluation environment"),
     "pipeline": ("pipeline", "collect, train the prior, plan and evaluate; stages already done are skipped"),

@@ -9,10 +9,16 @@ import gymnasium as gym
 import minari
 import numpy as np
 import pytest
+import torch
 from minari.data_collector.episode_buffer import EpisodeBuffer
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+
+# One intra-op thread for the whole session, set once before any torch work: the tests' tensors are
+# small, and on a shared 2-core machine a second spinning thread slows them many times over. (Switching
+# the count back and forth mid-session leaves later operations slow, so it is never changed again.)
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

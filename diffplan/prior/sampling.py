@@ -64,6 +64,8 @@ def sample(
     modifier_needs_grad: bool = False,
     device: torch.device | str | None = None,
     return_chain: bool = False,
+    x_init: Tensor | None = None,
+    start_timestep: int | None = None,
 ) -> Tensor | tuple[Tensor, list[Tensor]]:
     """Draw windows (B, H, D) = ``shape`` from ``denoiser``.
 
@@ -73,6 +75,9 @@ def sample(
     differentiate through the denoiser (its eps must then be recomputed inside the hook, or use the eps
     given, which carries the graph). Without a hook the loop runs under ``torch.inference_mode()``.
     return_chain: also return the list of x_t after each step (the initial noise first).
+    x_init, start_timestep: start from ``x_init`` (B, H, D), a window already noised to the training
+    timestep ``start_timestep``, instead of pure noise, and run only the solver steps at timesteps
+    ``<= start_timestep`` (warm starts: re-noise a previous plan, denoise from there).
     """
     config = denoiser.scheduler_config
     steps = int(config.num_train_timesteps) if num_steps is None else num_steps
@@ -89,10 +94,18 @@ def sample(
 
     context = torch.inference_mode() if eps_modifier is None else torch.no_grad()
     with context:
-        x = torch.randn(shape, generator=generator, device=device) * scheduler.init_noise_sigma
+        timesteps = scheduler.timesteps
+        if x_init is None:
+            x = torch.randn(shape, generator=generator, device=device) * scheduler.init_noise_sigma
+        else:
+            if tuple(x_init.shape) != tuple(shape):
+                raise ValueError(f"x_init is {tuple(x_init.shape)} but shape is {tuple(shape)}")
+            x = x_init.to(device)
+            if start_timestep is not None:
+                timesteps = timesteps[timesteps <= int(start_timestep)]
         x = constrain(x)
         chain = [x] if return_chain else []
-        for t_scalar in scheduler.timesteps:
+        for t_scalar in timesteps:
             t = torch.full((shape[0],), int(t_scalar), dtype=torch.long, device=device)
             grad_ctx = torch.enable_grad() if modifier_needs_grad else nullcontext()
             with grad_ctx:

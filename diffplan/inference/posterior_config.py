@@ -1,0 +1,81 @@
+"""Configuration of a posterior sampler p(tau | O): which method, which solver, guidance and SMC settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from diffplan.errors import UserError
+from diffplan.prior.sampling import SCHEDULERS
+
+METHODS = ("guided", "smc", "best_of_n", "importance", "prior")
+SELECTIONS = ("best", "sample", "mean")
+
+
+@dataclass
+class PosteriorConfig:
+    """How plans are drawn from p(tau | O) ∝ p(tau) p(O | tau).
+
+    The temperature alpha belongs to the likelihood (``KnownReward(..., alpha=...)``, ...).
+
+    Attributes:
+        method: ``guided`` (gradient guidance), ``smc`` (twisted SMC), ``best_of_n`` (prior samples, keep the
+            most likely), ``importance`` (prior samples weighted by p(O | tau), MPPI-style), ``prior``
+            (unguided samples).
+        scheduler: solver of the guided/prior samples: ``ddpm``, ``ddim`` or ``dpmsolver++``. SMC always uses
+            its own stochastic DDIM(eta) kernel (DDPM's ancestral step for eta = 1).
+        num_steps: solver steps; 0 = every training timestep.
+        guidance_scale: multiplies grad log p(O | x_t) in eps-space (1 = the tilted score).
+        guide_steps: gradient evaluations per solver step (Diffuser's inner loop).
+        min_noise_level: no guidance at training timesteps below this (Diffuser: 2).
+        through_denoiser: evaluate the likelihood on the denoiser's x0 estimate and differentiate through
+            the denoiser (for rewards of clean states); off: on x_t (for a return model J(x_t, t)).
+        guidance_clip: maximum RMS of the eps correction per window (numerical safety); 0 = no clipping.
+        particles: candidates (guided, prior, best_of_n, importance) or SMC particles per plan.
+        ess_threshold: SMC resamples when ESS / particles falls below this.
+        eta: stochasticity of SMC's kernel, in (0, 1].
+        select: how the plan is picked among the weighted candidates: ``best`` (highest log p(O | tau)),
+            ``sample`` (by weight: a posterior draw), ``mean`` (weighted mean, MPPI's plan).
+        warm_start_noise_level: with a previous plan, re-noise it to this fraction of the training
+            timesteps (0 = keep it, 1 = pure noise) and run only the solver steps from there.
+        warm_start_shift: rows of the previous plan dropped (steps executed since it was made).
+
+    Diffuser's guided planning: method guided, particles 64, guide_steps 2, min_noise_level 2, select best,
+    with its scale 0.1 applied to a variance (ours is applied to sqrt(1 - abar_t)).
+    """
+
+    method: Literal["guided", "smc", "best_of_n", "importance", "prior"] = "guided"
+    scheduler: Literal["ddpm", "ddim", "dpmsolver++"] = "ddim"
+    num_steps: int = 20
+    guidance_scale: float = 1.0
+    guide_steps: int = 1
+    min_noise_level: int = 0
+    through_denoiser: bool = False
+    guidance_clip: float = 1.0
+    particles: int = 64
+    ess_threshold: float = 0.5
+    eta: float = 1.0
+    select: Literal["best", "sample", "mean"] = "best"
+    warm_start_noise_level: float = 0.5
+    warm_start_shift: int = 1
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.method in METHODS, f"method {self.method!r} is unknown; use one of {', '.join(METHODS)}"),
+            (self.scheduler in SCHEDULERS,
+             f"scheduler {self.scheduler!r} is unknown; use one of {', '.join(SCHEDULERS)}"),
+            (self.select in SELECTIONS, f"select {self.select!r} is unknown; use one of {', '.join(SELECTIONS)}"),
+            (self.num_steps >= 0, f"num_steps is {self.num_steps}; use a positive number (0 = all timesteps)"),
+            (self.guide_steps >= 1, f"guide_steps is {self.guide_steps}; use 1 or more"),
+            (self.min_noise_level >= 0, f"min_noise_level is {self.min_noise_level}; use a timestep >= 0"),
+            (self.guidance_clip >= 0, f"guidance_clip is {self.guidance_clip}; use >= 0 (0 = no clipping)"),
+            (self.particles >= 1, f"particles is {self.particles}; use 1 or more"),
+            (0 <= self.ess_threshold <= 1, f"ess_threshold is {self.ess_threshold}; use a fraction in [0, 1]"),
+            (0 < self.eta <= 1, f"eta is {self.eta}; SMC needs a stochastic kernel, use a value in (0, 1]"),
+            (0 <= self.warm_start_noise_level <= 1,
+             f"warm_start_noise_level is {self.warm_start_noise_level}; use a fraction in [0, 1]"),
+            (self.warm_start_shift >= 0, f"warm_start_shift is {self.warm_start_shift}; use 0 or more"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise UserError(message)

@@ -1,0 +1,73 @@
+"""Loading a trained return model J(x_t, t) back from a checkpoint of ``diffplan train-value``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from diffusers import DDPMScheduler
+
+from diffplan.config import from_dict
+from diffplan.data.normalizer import AffineNormalizer
+from diffplan.errors import UserError
+from diffplan.inference.return_model import ReturnLikelihood, ReturnModel
+from diffplan.inference.value_config import ValueConfig
+from diffplan.prior.prior_checkpoint import resolve_checkpoint
+from diffplan.training.checkpoint import load_checkpoint
+
+
+@dataclass
+class TrainedReturnModel:
+    """A return model ready to guide or select plans.
+
+    Attributes:
+        model: EMA weights, eval mode, frozen, on the requested device.
+        config: the size-complete config of the training run.
+        normalizer: the rows' normaliser (the prior's, refit on the same dataset).
+        inpaint_goal: whether windows had their last state inpainted.
+        step: training step of the checkpoint.
+    """
+
+    model: ReturnModel
+    config: ValueConfig
+    normalizer: AffineNormalizer
+    inpaint_goal: bool
+    step: int
+
+    def likelihood(self, alpha: float = 1.0) -> ReturnLikelihood:
+        """log p(O | x_t) = J(x_t, t) / alpha."""
+        return ReturnLikelihood(self.model, alpha)
+
+    @property
+    def alphas_cumprod(self) -> torch.Tensor:
+        """(T,) abar_t of the schedule it was trained on (must match the prior's)."""
+        c = self.config
+        return DDPMScheduler(num_train_timesteps=c.num_train_timesteps, beta_schedule=c.beta_schedule
+                             ).alphas_cumprod.float()
+
+
+def load_return_model(path: str | Path, device: str | torch.device = "cpu") -> TrainedReturnModel:
+    """Rebuild the return model of a ``train-value`` checkpoint (file or run folder) with its EMA weights."""
+    path = resolve_checkpoint(path)
+    state = load_checkpoint(path, map_location=device)
+    if state.get("learner_class") != "ValueLearner":
+        raise UserError(f"'{path}' holds a {state.get('learner_class')}, not a return model; "
+                        "pass a train-value checkpoint")
+    config = from_dict(ValueConfig, state["config"])
+    model = ReturnModel(config.model)
+    weights = state["ema"] if state["ema"] is not None else state["learner"]
+    prefix = "model."
+    try:
+        model.load_state_dict({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)})
+    except RuntimeError as error:
+        raise UserError(f"checkpoint '{path}' does not match its own config ({str(error).splitlines()[0]}); "
+                        "it was written by another diffplan version") from None
+    metadata = state["metadata"]
+    return TrainedReturnModel(
+        model=model.to(device).eval().requires_grad_(False),
+        config=config,
+        normalizer=AffineNormalizer.from_state_dict(metadata["normalizer"]).to(device),
+        inpaint_goal=bool(metadata["inpaint_goal"]),
+        step=int(state["step"]),
+    )

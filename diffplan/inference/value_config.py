@@ -1,0 +1,87 @@
+"""Configuration of a return model run (``diffplan train-value``).
+
+The value model must see windows as the prior does: same dataset, horizon, normaliser, noise schedule and
+inpainting. With ``prior_run`` (a ``train-prior`` run folder or checkpoint) all of these are read from the
+prior; only the return target (``data.discount``, ``data.termination_penalty``) and ``data.device`` come
+from this config. Without it, ``data``, ``num_train_timesteps``, ``beta_schedule`` and ``inpaint_goal``
+describe them here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from diffplan.config import from_dict
+from diffplan.data.data_config import DataConfig
+from diffplan.errors import UserError
+from diffplan.inference.return_model import ReturnModelConfig
+from diffplan.prior.prior_checkpoint import resolve_checkpoint
+from diffplan.prior.prior_config import PriorConfig
+from diffplan.prior.trajectory_diffusion import BETA_SCHEDULES
+from diffplan.tracking import TrackingConfig
+from diffplan.training.checkpoint import load_checkpoint
+from diffplan.training.trainer_config import TrainerConfig
+
+# DataConfig fields that define the return target rather than the windows; a prior never overrides them.
+TARGET_FIELDS = ("discount", "termination_penalty", "device")
+
+
+@dataclass
+class ValueConfig:
+    """A ``diffplan train-value`` run.
+
+    Attributes:
+        data: the dataset and return target (discount 0.997 in Diffuser).
+        model: the return model network; its sizes follow from the data.
+        prior_run: run folder or checkpoint of the prior whose windows this model scores ("" = none).
+        num_train_timesteps, beta_schedule: the noise schedule (taken from the prior when given).
+        inpaint_goal: inpaint the window's last state too (taken from the prior when given).
+        run_dir: folder of the run (config, checkpoints, wandb logs).
+    """
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ReturnModelConfig = field(default_factory=ReturnModelConfig)
+    prior_run: str = ""
+    num_train_timesteps: int = 20
+    beta_schedule: str = "squaredcos_cap_v2"
+    inpaint_goal: bool = False
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    run_dir: str = "runs/value"
+
+    def __post_init__(self) -> None:
+        if self.beta_schedule not in BETA_SCHEDULES:
+            raise UserError(f"unknown beta_schedule {self.beta_schedule!r}; use one of {', '.join(BETA_SCHEDULES)}")
+        if self.num_train_timesteps < 1:
+            raise UserError(f"num_train_timesteps is {self.num_train_timesteps}; set it to a positive integer")
+
+
+def with_prior(config: ValueConfig) -> ValueConfig:
+    """``config`` with the window settings of its ``prior_run`` filled in (unchanged without one)."""
+    if not config.prior_run:
+        return config
+    path = resolve_checkpoint(config.prior_run)
+    state = load_checkpoint(path)
+    if state.get("learner_class") != "PriorLearner":
+        raise UserError(f"prior_run '{config.prior_run}' holds a {state.get('learner_class')}, not a prior; "
+                        "point prior_run at a train-prior run folder")
+    prior = from_dict(PriorConfig, state["config"])
+    target = {name: getattr(config.data, name) for name in TARGET_FIELDS}
+    return dataclasses.replace(
+        config,
+        data=dataclasses.replace(prior.data, **target),
+        num_train_timesteps=prior.diffusion.num_train_timesteps,
+        beta_schedule=prior.diffusion.beta_schedule,
+        inpaint_goal=prior.inpaint_goal,
+    )
+
+
+def with_data_sizes(config: ValueConfig, transition_dim: int) -> ValueConfig:
+    """``config`` with the network sizes that follow from the data (a conflicting given size is an error)."""
+    sizes = {"transition_dim": transition_dim, "horizon": config.data.horizon}
+    for key, size in sizes.items():
+        given = getattr(config.model, key)
+        if given not in (0, size):
+            raise UserError(f"model.{key} is {given} but the data gives {size}; remove it from the config")
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, **sizes))

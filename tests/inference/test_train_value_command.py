@@ -1,0 +1,85 @@
+"""``diffplan train-value`` end to end on a small PointMaze dataset collected here: from the dataset, and from
+a prior's run folder; the checkpoint reloads with ``load_return_model`` and guides a plan."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import yaml
+
+from diffplan.cli import main
+from diffplan.data.recipes import RECIPES
+from diffplan.inference.posterior_config import PosteriorConfig
+from diffplan.inference.posterior_sampler import PosteriorSampler
+from diffplan.inference.value_checkpoint import load_return_model
+from diffplan.prior.inpainting import Conditions
+from diffplan.prior.prior_checkpoint import load_prior
+
+TINY = ["data.horizon=16", "model.dim=16", "model.dim_mults=[1,2]", "trainer.batch_size=8", "trainer.log_every=2",
+        "trainer.checkpoint_every=3", "trainer.ema_start=2", "trainer.ema_every=1", "data.device=cpu",
+        "tracking.mode=disabled"]
+
+
+@pytest.fixture
+def umaze(minari_root):
+    RECIPES["pointmaze-umaze-dense"].collect(total_steps=2000, eval_episodes=2, progress=False)
+
+
+def test_train_value_from_a_dataset_and_from_a_prior_run(umaze, tmp_path, capsys):
+    run_dir = tmp_path / "value"
+    argv = ["train-value", "value-pointmaze-umaze", "prior_run=", "num_train_timesteps=10", *TINY,
+            "trainer.steps=4", "--run-dir", str(run_dir)]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["step"] == 4 and result["data"]["dataset_id"] == "local/pointmaze/umaze-dense-v0"
+    assert result["data"]["horizon"] == 16 and "train/loss" in result
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert saved["model"]["transition_dim"] == 6 and saved["model"]["horizon"] == 16
+    assert saved["data"]["discount"] == 0.997
+    trained = load_return_model(run_dir)
+    assert trained.step == 4 and trained.inpaint_goal and trained.config.num_train_timesteps == 10
+    x = torch.randn(3, 16, 6, requires_grad=True)
+    values = trained.likelihood(alpha=0.5).log_likelihood(x, torch.tensor([0, 5, 9]))
+    (grad,) = torch.autograd.grad(values.sum(), x)
+    assert values.shape == (3,) and torch.isfinite(values).all() and torch.isfinite(grad).all()
+    assert abs(float(trained.model.return_shift)) > 0  # targets standardised with the data's returns
+
+    # A prior run: the value model takes its windows, schedule and inpainting from it.
+    prior_dir = tmp_path / "prior"
+    assert main(["train-prior", "prior-pointmaze-umaze", "data.horizon=8", "model.dim=8", "model.dim_mults=[1,2]",
+                 "diffusion.num_train_timesteps=6", "trainer.batch_size=8", "trainer.steps=2", "data.device=cpu",
+                 "tracking.mode=disabled", "--run-dir", str(prior_dir)]) == 0
+    capsys.readouterr()
+    value_dir = tmp_path / "value-of-prior"
+    assert main(["train-value", "value-pointmaze-umaze", f"prior_run={prior_dir}", *TINY, "trainer.steps=3",
+                 "--run-dir", str(value_dir)]) == 0
+    assert json.loads(capsys.readouterr().out)["data"]["horizon"] == 8
+    trained = load_return_model(value_dir)
+    assert trained.config.num_train_timesteps == 6 and trained.config.model.horizon == 8
+    prior = load_prior(prior_dir)
+    assert torch.allclose(trained.alphas_cumprod, prior.diffusion.alphas_cumprod)
+    assert torch.allclose(trained.normalizer.shift, prior.normalizer.shift)
+    start = prior.normalizer.select(slice(2, None)).normalize(torch.tensor([[0.5, 0.5, 0.0, 0.0]]))
+    conditions = Conditions.start_goal(start.expand(2, 4), prior.horizon, prior.action_dim)
+    config = PosteriorConfig(method="guided", num_steps=4, particles=4, guide_steps=2, min_noise_level=2,
+                             guidance_scale=0.1)
+    out = PosteriorSampler(prior.diffusion, trained.likelihood(), config).sample(conditions)
+    assert torch.isfinite(out.plans).all() and torch.allclose(out.plans[:, 0, 2:], start.expand(2, 4))
+
+
+@pytest.mark.parametrize(("override", "fragment"), [
+    ("model.transition_dim=9", "model.transition_dim is 9 but the data gives 6"),
+    ("model.dim_mults=[1,0]", "dim_mults"),
+    ("beta_schedule=cosine", "beta_schedule"),
+    ("prior_run=no/such/run", "no/such/run"),
+])
+def test_bad_value_configs_are_one_line_errors(umaze, tmp_path, capsys, override, fragment):
+    run_dir = tmp_path / "bad"
+    argv = ["train-value", "value-pointmaze-umaze", "prior_run=", *TINY, "trainer.steps=2", override,
+            "--run-dir", str(run_dir)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and fragment in err, err
+    assert not (run_dir / "checkpoints").exists()
