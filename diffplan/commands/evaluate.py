@@ -45,7 +45,8 @@ class EvaluationConfig:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", help="a train-prior checkpoint (.pt) or its run folder (newest checkpoint)")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
-                        help="evaluation overrides, e.g. episodes=20 planner.num_steps=10 planner.replan_every=32")
+                        help="evaluation overrides, e.g. episodes=20 planner.posterior.num_steps=10 "
+                             "planner.replan_every=32")
     parser.add_argument("--config", default=None, help="YAML file with an evaluation config (default: none)")
 
 

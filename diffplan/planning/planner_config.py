@@ -1,32 +1,47 @@
-"""Configuration of the closed-loop planner (how plans become actions)."""
+"""Configuration of the closed-loop planner (what it samples, and how plans become actions)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
 
+from diffplan.inference.posterior_config import PosteriorConfig
+
+
+def unguided() -> PosteriorConfig:
+    return PosteriorConfig(method="prior", particles=1, num_steps=16)
+
 
 @dataclass
 class PlannerConfig:
-    """How the planner samples plans and acts on them.
+    """How the planner samples plans from p(tau | O) and acts on them.
 
     Attributes:
-        scheduler: solver used at planning time: ``ddpm``, ``ddim`` or ``dpmsolver++``.
-        num_steps: solver steps per plan; 0 = every training timestep.
+        posterior: the sampler (method, solver, steps, guidance, particles, selection, warm start).
+        reward: the likelihood p(O | tau) ∝ exp(Σ r / alpha): ``none`` (prior samples only),
+            ``goal_distance`` (r = exp(−‖position − goal‖), PointMaze's dense reward, known in closed form),
+            or ``return_model`` (a ``train-value`` run's J(x_t, t)).
+        alpha: temperature of the likelihood.
+        return_model: run folder or checkpoint of ``diffplan train-value`` (for ``reward: return_model``).
+        warm_start: start each new plan from the previous one, shifted and re-noised
+            (``posterior.warm_start_noise_level``).
         replan_every: plan again after this many environment steps; 0 = plan once per episode (Diffuser's
             maze setting).
         action: ``first_action`` executes the plan's first action (locomotion); ``waypoints`` tracks the
             planned states with a PD rule (mazes).
-        waypoint_position_dims: state dimensions holding the position tracked by ``waypoints``.
-        waypoint_velocity_dims: state dimensions holding the matching velocity.
+        waypoint_position_dims, waypoint_velocity_dims: state dimensions of the tracked position and velocity.
         kp, kd: PD gains of ``waypoints``: a = kp·(p_plan − p) + kd·(v_plan − v), clipped to the action bounds.
-        goal_state_dims: state dimensions that the goal (``desired_goal``) fixes at the plan's last step.
-        rest_at_goal_dims: state dimensions fixed to 0 at the goal (velocities: arrive and stop).
+        goal_state_dims: state dimensions the goal (``desired_goal``) corresponds to: inpainted at the plan's
+            last step when the prior was trained with goals, and compared with the goal by ``goal_distance``.
+        rest_at_goal_dims: state dimensions fixed to 0 at an inpainted goal (velocities: arrive and stop).
         seed: seed of the planner's random generator.
     """
 
-    scheduler: Literal["ddpm", "ddim", "dpmsolver++"] = "ddim"
-    num_steps: int = 20
+    posterior: PosteriorConfig = field(default_factory=unguided)
+    reward: Literal["none", "goal_distance", "return_model"] = "none"
+    alpha: float = 1.0
+    return_model: str = ""
+    warm_start: bool = False
     replan_every: int = 0
     action: Literal["first_action", "waypoints"] = "waypoints"
     waypoint_position_dims: list[int] = field(default_factory=lambda: [0, 1])

@@ -6,7 +6,7 @@ from diffplan.cli import main
 
 SMALL = ["collect_steps=3000", "reference_episodes=3", "prior.trainer.steps=20", "prior.trainer.log_every=5",
          "prior.trainer.checkpoint_every=10", "prior.data.horizon=64", "evaluation.episodes=2",
-         "evaluation.planner.num_steps=4"]
+         "evaluation.planner.posterior.num_steps=4"]
 
 
 def test_quickstart_run_folder_and_stage_skipping(tmp_path, capsys):
