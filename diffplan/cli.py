@@ -19,7 +19,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train-prior": ("train_prior", "train the diffusion prior p(tau) on a Minari dataset (config + key=value)"),
     "train-value": ("train_value", "train the return model J(x_t, t) for guided planning (config + key=value)"),
     "inspect": ("inspect_dataset", "pack a Minari dataset as the trainers do and print a summary"),
-    "evaluate": ("evaluate", "run the planner of a trained prior in the dataset's evaluation environment"),
+    "train-rl": ("train_rl", "behaviour-prior offline RL: KL-regularised SAC or AWR/AWAC on a Minari dataset"),
+    "evaluate": ("evaluate", "run a trained actor (a prior's planner, an RL policy) in the dataset's eval env"),
     "pipeline": ("pipeline", "collect, train the prior, plan and evaluate; stages already done are skipped"),
     "quickstart": ("quickstart", "the embedded default: PointMaze U-Maze end to end on CPU (diffplan pipeline)"),
 }

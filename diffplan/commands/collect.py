@@ -9,6 +9,7 @@ from diffplan.data.collect import collect_dataset
 from diffplan.data.policies import RandomPolicy
 from diffplan.data.recipes import RECIPES
 from diffplan.errors import UserError
+from diffplan.evaluation.actor_checkpoint import actor_from_checkpoint
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", default=None,
                         help="instead of a recipe: any gymnasium id, collected with --policy (needs --dataset-id)")
     parser.add_argument("--env-kwargs", default="{}", help="JSON keyword arguments of gym.make for --env")
-    parser.add_argument("--policy", default="random", choices=["random"],
-                        help="behaviour policy for --env (scripted experts come with the recipes)")
+    parser.add_argument("--policy", default="random",
+                        help="behaviour policy for --env: 'random', or a diffplan checkpoint or run folder (the "
+                             "planner of a train-prior run, the policy of a train-rl run); scripted experts come "
+                             "with the recipes")
     parser.add_argument("--episodes", type=int, default=None, help="episode budget for --env")
 
 
@@ -55,10 +58,11 @@ def run(args: argparse.Namespace) -> dict:
         except json.JSONDecodeError:
             raise UserError(f"--env-kwargs '{args.env_kwargs}' is not JSON; e.g. '{{\"max_episode_steps\": 200}}'"
                             ) from None
+        policy = RandomPolicy(seed=args.seed) if args.policy == "random" else actor_from_checkpoint(args.policy).actor
         dataset = collect_dataset(
-            args.env, RandomPolicy(seed=args.seed), args.dataset_id, total_steps=args.steps,
+            args.env, policy, args.dataset_id, total_steps=args.steps,
             num_episodes=args.episodes, env_kwargs=env_kwargs, seed=args.seed, overwrite=args.overwrite,
-            algorithm_name=f"{args.policy} policy",
+            algorithm_name="random policy" if args.policy == "random" else f"diffplan checkpoint {args.policy}",
         )
     metadata = dataset.storage.metadata
     summary = {

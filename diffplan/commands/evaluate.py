@@ -1,4 +1,4 @@
-"""``diffplan evaluate``: run the planner of a trained prior in the dataset's evaluation environment."""
+"""``diffplan evaluate``: run a trained actor (a prior's planner, an RL policy) in the dataset's eval environment."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from diffplan.data.collect import register_robotics_envs
 from diffplan.data.minari_source import open_minari_dataset
 from diffplan.data.trajectory_buffer import resolve_device
 from diffplan.errors import UserError
+from diffplan.evaluation.actor_checkpoint import actor_from_checkpoint
 from diffplan.evaluation.rollouts import dataset_reference_scores, evaluate_actor
 from diffplan.planning.diffusion_planner import DiffusionPlanner
 from diffplan.planning.maze_plot import plot_episodes
 from diffplan.planning.planner_config import PlannerConfig
-from diffplan.prior.prior_checkpoint import load_prior, resolve_checkpoint
 from diffplan.tracking import ExperimentLog, TrackingConfig
 
 
@@ -43,7 +43,8 @@ class EvaluationConfig:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", help="a train-prior checkpoint (.pt) or its run folder (newest checkpoint)")
+    parser.add_argument("checkpoint", help="a train-prior or train-rl checkpoint (.pt) or its run folder (newest "
+                                           "checkpoint); a prior is evaluated through its planner")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
                         help="evaluation overrides, e.g. episodes=20 planner.posterior.num_steps=10 "
                              "planner.replan_every=32")
@@ -54,29 +55,26 @@ def evaluate_checkpoint(checkpoint: str | Path, config: EvaluationConfig) -> dic
     """Evaluate the planner of ``checkpoint``; writes metrics.json (and plans.png for mazes)."""
     if config.episodes < 1:
         raise UserError(f"episodes must be positive, got {config.episodes}")
-    path = resolve_checkpoint(checkpoint)
-    device = resolve_device(config.device)
-    prior = load_prior(path, device)
-    dataset_id = prior.config.data.dataset_id
+    loaded = actor_from_checkpoint(checkpoint, config.planner, resolve_device(config.device))
+    path, dataset_id, actor = loaded.path, loaded.dataset_id, loaded.actor
     dataset = open_minari_dataset(dataset_id)
     register_robotics_envs()
     env = dataset.recover_environment(eval_env=True)
-    planner = DiffusionPlanner(prior, config.planner, device)
     output = Path(config.output_dir) if config.output_dir else path.parent.parent / "eval"
     output.mkdir(parents=True, exist_ok=True)
     experiment = ExperimentLog(config.tracking, output, "evaluate", to_dict(config))
     try:
-        result = evaluate_actor(planner, env, config.episodes, config.seed, dataset_reference_scores(dataset))
-        metrics = {"checkpoint": str(path), "dataset_id": dataset_id, "prior_step": prior.step,
+        result = evaluate_actor(actor, env, config.episodes, config.seed, dataset_reference_scores(dataset))
+        metrics = {"checkpoint": str(path), "dataset_id": dataset_id, "training_step": loaded.step,
                    **result.metrics()}
         maze = getattr(env.unwrapped, "maze", None)
-        if maze is not None and config.plots > 0:
-            shown = planner.episodes[: config.plots]
+        if maze is not None and config.plots > 0 and isinstance(actor, DiffusionPlanner):
+            shown = actor.episodes[: config.plots]
             picture = plot_episodes(shown, maze.maze_map, maze.maze_size_scaling, output / "plans.png",
                                     result.successes[: len(shown)])
             metrics["plans_png"] = str(picture)
-            experiment.log_image("eval/plans", picture, step=prior.step)
-        experiment.log({f"eval/{k}": v for k, v in metrics.items() if isinstance(v, float)}, step=prior.step)
+            experiment.log_image("eval/plans", picture, step=loaded.step)
+        experiment.log({f"eval/{k}": v for k, v in metrics.items() if isinstance(v, float)}, step=loaded.step)
         experiment.summary({k: v for k, v in metrics.items() if isinstance(v, float)})
     finally:
         experiment.finish()

@@ -9,7 +9,7 @@ from diffplan.inference.posterior_config import PosteriorConfig
 
 
 def unguided() -> PosteriorConfig:
-    return PosteriorConfig(method="prior", particles=1, num_steps=16)
+    return PosteriorConfig(method="prior", particles=1, num_steps=0)
 
 
 @dataclass

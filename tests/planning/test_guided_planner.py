@@ -55,3 +55,13 @@ def test_planner_settings_that_do_not_fit_the_prior(prior_run, tmp_path):
         config = load_config(EvaluationConfig, None, ["episodes=1", "tracking.mode=disabled", override])
         with pytest.raises(UserError, match=fragment):
             evaluate_checkpoint(prior_run, config)
+
+
+def test_collect_with_a_trained_planner_as_the_behaviour_policy(prior_run, capsys):
+    import json
+
+    argv = ["collect", "--env", "PointMaze_UMazeDense-v3", "--policy", str(prior_run), "--episodes", "2",
+            "--dataset-id", "local/pointmaze/planner-v0", "--env-kwargs", '{"max_episode_steps": 40}']
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["episodes"] == 2 and summary["steps"] == 80
