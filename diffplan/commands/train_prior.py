@@ -6,14 +6,11 @@ import argparse
 import dataclasses
 import json
 
-from diffplan.commands.run_setup import add_run_arguments, load_run_config, record_config
-from diffplan.config import to_dict
+from diffplan.commands.run_setup import add_run_arguments, fit_and_record, load_run_config
 from diffplan.data.trajectory_buffer import TrajectoryBuffer
 from diffplan.prior.prior_config import PriorConfig, build_diffusion, with_data_sizes
 from diffplan.prior.prior_learner import PriorLearner
-from diffplan.tracking import ExperimentLog
-from diffplan.training.checkpoint import list_checkpoints
-from diffplan.training.trainer import Trainer, make_accelerator
+from diffplan.training.trainer import make_accelerator
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,21 +24,8 @@ def train_prior(config: PriorConfig, run_dir, resume: bool = False, progress: bo
     buffer = TrajectoryBuffer.from_config(data, progress=progress and accelerator.is_main_process)
     config = with_data_sizes(dataclasses.replace(config, data=data), buffer.action_dim, buffer.state_dim)
     learner = PriorLearner(build_diffusion(config), config.inpaint_goal, buffer.model_metadata())
-    if accelerator.is_main_process:
-        record_config(config, run_dir)
-    run_config = to_dict(config)
-    experiment = ExperimentLog(config.tracking, run_dir, "train-prior", run_config,
-                               active=accelerator.is_main_process)
-    trainer = Trainer(learner, buffer.sample, config.trainer, run_dir, accelerator, experiment,
-                      run_config=run_config, progress=progress)
-    try:
-        metrics = trainer.fit(resume=resume)
-        checkpoints = list_checkpoints(trainer.checkpoint_dir)
-        if checkpoints:
-            experiment.log_artifact(checkpoints[-1], name=f"prior-{run_dir.name}", kind="model")
-        experiment.summary(metrics)
-    finally:
-        experiment.finish()
+    trainer, metrics = fit_and_record(learner, buffer.sample, config, run_dir, accelerator, "train-prior", resume,
+                                      progress)
     return {"run_dir": str(run_dir), "step": trainer.step, "data": buffer.describe(), **metrics}
 
 

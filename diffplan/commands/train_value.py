@@ -8,15 +8,12 @@ import json
 
 from diffusers import DDPMScheduler
 
-from diffplan.commands.run_setup import add_run_arguments, load_run_config, record_config
-from diffplan.config import to_dict
+from diffplan.commands.run_setup import add_run_arguments, fit_and_record, load_run_config
 from diffplan.data.trajectory_buffer import TrajectoryBuffer
 from diffplan.inference.return_model import ReturnModel
 from diffplan.inference.value_config import ValueConfig, with_data_sizes, with_prior
 from diffplan.inference.value_learner import ValueLearner
-from diffplan.tracking import ExperimentLog
-from diffplan.training.checkpoint import list_checkpoints
-from diffplan.training.trainer import Trainer, make_accelerator
+from diffplan.training.trainer import make_accelerator
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,21 +32,8 @@ def train_value(config: ValueConfig, run_dir, resume: bool = False, progress: bo
     schedule = DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule)
     learner = ValueLearner(model, schedule.alphas_cumprod, buffer.action_dim, config.inpaint_goal,
                            buffer.model_metadata())
-    if accelerator.is_main_process:
-        record_config(config, run_dir)
-    run_config = to_dict(config)
-    experiment = ExperimentLog(config.tracking, run_dir, "train-value", run_config,
-                               active=accelerator.is_main_process)
-    trainer = Trainer(learner, buffer.sample, config.trainer, run_dir, accelerator, experiment,
-                      run_config=run_config, progress=progress)
-    try:
-        metrics = trainer.fit(resume=resume)
-        checkpoints = list_checkpoints(trainer.checkpoint_dir)
-        if checkpoints:
-            experiment.log_artifact(checkpoints[-1], name=f"value-{run_dir.name}", kind="model")
-        experiment.summary(metrics)
-    finally:
-        experiment.finish()
+    trainer, metrics = fit_and_record(learner, buffer.sample, config, run_dir, accelerator, "train-value", resume,
+                                      progress)
     return {"run_dir": str(run_dir), "step": trainer.step, "data": buffer.describe(), **metrics}
 
 
