@@ -2,6 +2,8 @@
 
 import json
 
+from wandb_records import artifact_types, logged_keys, read_records
+
 from diffplan.cli import main
 
 SMALL = ["collect_steps=3000", "reference_episodes=3", "prior.trainer.steps=20", "prior.trainer.log_every=5",
@@ -22,6 +24,16 @@ def test_quickstart_run_folder_and_stage_skipping(tmp_path, capsys):
     assert (run_dir / "eval" / "plans.png").stat().st_size > 10_000
     wandb_runs = sorted(run_dir.glob("**/wandb/offline-run-*"))
     assert len(wandb_runs) == 2  # train-prior and evaluate
+    # Real wandb offline runs, read back: config, losses, learning rate, throughput, checkpoint artifact,
+    # evaluation scores and the plan picture as media.
+    (training,) = run_dir.glob("prior/wandb/offline-run-*/run-*.wandb")
+    assert {"train/loss", "train/lr_model", "train/samples_per_second"} <= logged_keys(training)
+    assert artifact_types(training) == ["model"]
+    (run_record,) = [r.run for r in read_records(training) if r.WhichOneof("record_type") == "run"]
+    assert {"data", "model", "diffusion", "trainer"} <= {item.key for item in run_record.config.update}
+    (evaluation,) = run_dir.glob("eval/wandb/offline-run-*/run-*.wandb")
+    assert {"eval/success_rate", "eval/normalized_score_mean", "eval/plans/path"} <= logged_keys(evaluation)
+    assert list(run_dir.glob("eval/wandb/offline-run-*/files/media/images/eval/plans_*.png"))
     logged = [json.loads(line) for line in (run_dir / "prior" / "metrics.jsonl").read_text().splitlines()]
     assert [row["step"] for row in logged] == [5, 10, 15, 20] and all("train/loss" in row for row in logged)
 
