@@ -137,9 +137,8 @@ class Trainer:
                                     weight_decay=config.weight_decay)
             for name, params in self.groups.items()
         }
-        factor = learning_rate_factor(config)
-        self.schedulers = {name: torch.optim.lr_scheduler.LambdaLR(opt, factor)
-                           for name, opt in self.optimizers.items()}
+        self.peak_rates = {name: config.learning_rate * learner.learning_rate_scale(name) for name in self.groups}
+        self.rate_factor = learning_rate_factor(config)
         self.ema = (WeightAverage(self.learner, config.ema_decay, config.ema_every, config.ema_start)
                     if config.ema_decay > 0 else None)
         self._batch: Any = None
@@ -179,6 +178,13 @@ class Trainer:
         optimizer.step()
         return float(norm)
 
+    def set_learning_rates(self, step: int) -> None:
+        """The learning rate of every optimiser at ``step``: its peak rate times the schedule's factor."""
+        factor = self.rate_factor(step)
+        for name, optimizer in self.optimizers.items():
+            for group in optimizer.param_groups:
+                group["lr"] = self.peak_rates[name] * factor
+
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue the run exactly."""
         rng = {"torch": torch.get_rng_state()}
@@ -190,7 +196,6 @@ class Trainer:
             "learner": self.learner.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
-            "schedulers": {name: s.state_dict() for name, s in self.schedulers.items()},
             "metadata": self.learner.metadata(),
             "config": self.run_config,
             "rng": rng,
@@ -211,7 +216,6 @@ class Trainer:
                             "resume with the config that wrote it") from None
         for name, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][name])
-            self.schedulers[name].load_state_dict(state["schedulers"][name])
         self.step = int(state["step"])
         torch.set_rng_state(state["rng"]["torch"])
         if "cuda" in state["rng"] and torch.cuda.is_available():
@@ -271,11 +275,10 @@ class Trainer:
                 torch.default_generator.manual_seed(seed)
             else:
                 torch.manual_seed(seed)
+            self.set_learning_rates(step)
             self._batch = self.sample_batch(config.batch_size)
             with self.accelerator.autocast():
                 metrics = self.learner.training_step(self._batch, step, self.optimize)
-            for scheduler in self.schedulers.values():
-                scheduler.step()
             self.step = step + 1
             if self.ema is not None:
                 self.ema.update(self.learner, self.step)

@@ -118,3 +118,19 @@ def test_nan_loss_stops_with_step_and_batch_statistics(tmp_path):
 def test_bad_trainer_settings(tmp_path, field, value):
     with pytest.raises(UserError, match=f"trainer.{field}"):
         trainer(tmp_path, **{field: value})
+
+
+def test_learning_rate_follows_warmup_then_cosine_for_every_optimiser(tmp_path):
+    t = trainer(tmp_path, steps=20, warmup_steps=5, lr_schedule="cosine", learning_rate=1e-2, checkpoint_every=20)
+    rates = []
+    original = t.learner.training_step
+
+    def record(batch, step, optimize):
+        rates.append({name: opt.param_groups[0]["lr"] for name, opt in t.optimizers.items()})
+        return original(batch, step, optimize)
+
+    t.learner.training_step = record
+    t.fit()
+    assert rates[0]["body"] == pytest.approx(1e-2 / 5) and rates[4]["head"] == pytest.approx(1e-2)
+    assert rates[5]["body"] == pytest.approx(1e-2) and rates[-1]["body"] < 1e-3
+    assert all(r["body"] == r["head"] for r in rates)
