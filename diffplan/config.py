@@ -77,8 +77,25 @@ def from_dict(cls: type[ConfigT], data: Mapping[str, Any], prefix: str = "") -> 
             f"unknown config key '{prefix}{unknown[0]}'; valid keys{' in ' + prefix.rstrip('.') if prefix else ''}"
             f" are: {', '.join(sorted(fields))}"
         )
-    values = {name: coerce(hints[name], value, prefix + name) for name, value in data.items()}
+    values = {}
+    for name, value in data.items():
+        default = section_default(fields[name])
+        if default is not None and isinstance(value, Mapping):
+            # A partial section keeps the defaults its parent declares for it (not the section class's own).
+            value = {**dataclasses.asdict(default), **value}
+        values[name] = coerce(hints[name], value, prefix + name)
     return cls(**values)
+
+
+def section_default(field: dataclasses.Field) -> Any:
+    """The default instance of a nested dataclass field, or None for other fields."""
+    if field.default_factory is not dataclasses.MISSING:
+        default = field.default_factory()
+    elif field.default is not dataclasses.MISSING:
+        default = field.default
+    else:
+        return None
+    return default if dataclasses.is_dataclass(default) else None
 
 
 def coerce(hint: Any, value: Any, key: str) -> Any:
