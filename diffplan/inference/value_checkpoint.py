@@ -10,11 +10,10 @@ from diffusers import DDPMScheduler
 
 from diffplan.config import from_dict
 from diffplan.data.normalizer import AffineNormalizer
-from diffplan.errors import UserError
 from diffplan.inference.return_model import ReturnLikelihood, ReturnModel
 from diffplan.inference.value_config import ValueConfig
 from diffplan.prior.prior_checkpoint import resolve_checkpoint
-from diffplan.training.checkpoint import load_checkpoint
+from diffplan.training.checkpoint import load_checkpoint, load_learner_part
 
 
 @dataclass
@@ -51,18 +50,9 @@ def load_return_model(path: str | Path, device: str | torch.device = "cpu") -> T
     """Rebuild the return model of a ``train-value`` checkpoint (file or run folder) with its EMA weights."""
     path = resolve_checkpoint(path)
     state = load_checkpoint(path, map_location=device)
-    if state.get("learner_class") != "ValueLearner":
-        raise UserError(f"'{path}' holds a {state.get('learner_class')}, not a return model; "
-                        "pass a train-value checkpoint")
     config = from_dict(ValueConfig, state["config"])
-    model = ReturnModel(config.model)
-    weights = state["ema"] if state["ema"] is not None else state["learner"]
-    prefix = "model."
-    try:
-        model.load_state_dict({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)})
-    except RuntimeError as error:
-        raise UserError(f"checkpoint '{path}' does not match its own config ({str(error).splitlines()[0]}); "
-                        "it was written by another diffplan version") from None
+    model = load_learner_part(ReturnModel(config.model), state, "ValueLearner", "model.", path,
+                              "a train-value checkpoint")
     metadata = state["metadata"]
     return TrainedReturnModel(
         model=model.to(device).eval().requires_grad_(False),

@@ -13,7 +13,7 @@ from diffplan.data.observation_layout import ObservationLayout
 from diffplan.errors import UserError
 from diffplan.prior.prior_config import PriorConfig, build_diffusion
 from diffplan.prior.trajectory_diffusion import TrajectoryDiffusion
-from diffplan.training.checkpoint import list_checkpoints, load_checkpoint
+from diffplan.training.checkpoint import list_checkpoints, load_checkpoint, load_learner_part
 
 
 @dataclass
@@ -60,17 +60,9 @@ def load_prior(path: str | Path, device: str | torch.device = "cpu") -> TrainedP
     """Rebuild the prior of a ``train-prior`` checkpoint (file or run folder) with its EMA weights."""
     path = resolve_checkpoint(path)
     state = load_checkpoint(path, map_location=device)
-    if state.get("learner_class") != "PriorLearner":
-        raise UserError(f"'{path}' holds a {state.get('learner_class')}, not a prior; pass a train-prior checkpoint")
     config = from_dict(PriorConfig, state["config"])
-    diffusion = build_diffusion(config)
-    weights = state["ema"] if state["ema"] is not None else state["learner"]
-    prefix = "diffusion."
-    try:
-        diffusion.load_state_dict({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)})
-    except RuntimeError as error:
-        raise UserError(f"checkpoint '{path}' does not match its own config ({str(error).splitlines()[0]}); "
-                        "it was written by another diffplan version") from None
+    diffusion = load_learner_part(build_diffusion(config), state, "PriorLearner", "diffusion.", path,
+                                  "a train-prior checkpoint")
     metadata = state["metadata"]
     return TrainedPrior(
         diffusion=diffusion.to(device).eval().requires_grad_(False),

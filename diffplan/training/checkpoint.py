@@ -102,3 +102,20 @@ def prune_checkpoints(directory: str | Path, keep: int) -> None:
     if keep > 0:
         for path in list_checkpoints(directory)[:-keep]:
             path.unlink(missing_ok=True)
+
+
+def load_learner_part(module: torch.nn.Module, state: dict[str, Any], learner_class: str, prefix: str,
+                      path: Path, what: str) -> torch.nn.Module:
+    """Load ``module`` from the weights under ``prefix`` of a ``learner_class`` checkpoint (EMA when saved).
+
+    ``what`` names the expected kind of checkpoint in the error, e.g. ``"a train-prior checkpoint"``.
+    """
+    if state.get("learner_class") != learner_class:
+        raise UserError(f"'{path}' holds a {state.get('learner_class')}, not a {learner_class}; pass {what}")
+    weights = state["ema"] if state["ema"] is not None else state["learner"]
+    try:
+        module.load_state_dict({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)})
+    except RuntimeError as error:
+        raise UserError(f"checkpoint '{path}' does not match its own config ({str(error).splitlines()[0]}); "
+                        "it was written by another diffplan version") from None
+    return module
