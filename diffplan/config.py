@@ -8,6 +8,7 @@ allowed, never a silent default.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -98,6 +99,9 @@ def section_default(field: dataclasses.Field) -> Any:
     return default if dataclasses.is_dataclass(default) else None
 
 
+SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def coerce(hint: Any, value: Any, key: str) -> Any:
     """Check ``value`` against the type ``hint`` of config key ``key``; convert int → float."""
     origin = typing.get_origin(hint)
@@ -131,6 +135,8 @@ def coerce(hint: Any, value: Any, key: str) -> Any:
     if hint is Any:
         return value
     if hint is float:
+        if isinstance(value, str) and SCIENTIFIC.fullmatch(value):  # YAML 1.1 reads 1e-4 (no dot) as a string
+            return float(value)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
     elif hint is int:

@@ -23,9 +23,10 @@ ConfigT = TypeVar("ConfigT")
 def add_run_arguments(parser: argparse.ArgumentParser, default_config: str) -> None:
     """``<config> [key=value ...] [--run-dir DIR] [--resume]``."""
     parser.add_argument("config", nargs="?", default=default_config,
-                        help="YAML config (a path, or the name of a file in configs/, e.g. pointmaze-umaze)")
+                        help="YAML config (a path, or the name of a file in configs/, e.g. prior-pointmaze-umaze)")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
-                        help="config overrides with dotted keys, e.g. trainer.steps=2000 data.horizon=64")
+                        help="config overrides with dotted keys, e.g. trainer.steps=2000 data.horizon=64 "
+                             "(default: none)")
     parser.add_argument("--run-dir", default=None,
                         help="folder of this run: config, checkpoints, logs (default: the config's run_dir)")
     parser.add_argument("--resume", action="store_true",
@@ -74,12 +75,16 @@ def fit_and_record(
 
     ``config`` is the run's dataclass config, with ``trainer`` and ``tracking`` sections.
     """
+    run_config = to_dict(config)
+    trainer = Trainer(learner, sample_batch, config.trainer, run_dir, accelerator, run_config=run_config,
+                      progress=progress)
+    # bad trainer settings, an existing run without --resume and a checkpoint that does not fit fail here,
+    # before the run folder is written to
+    trainer.resume_or_start(resume)
     if accelerator.is_main_process:
         record_config(config, run_dir)
-    run_config = to_dict(config)
     experiment = ExperimentLog(config.tracking, run_dir, job_type, run_config, active=accelerator.is_main_process)
-    trainer = Trainer(learner, sample_batch, config.trainer, run_dir, accelerator, experiment,
-                      run_config=run_config, progress=progress)
+    trainer.experiment = experiment
     try:
         metrics = trainer.fit(resume=resume)
         checkpoints = list_checkpoints(trainer.checkpoint_dir)

@@ -29,7 +29,7 @@ from diffplan.rl.kl_sac import KLRegularisedSAC
 from diffplan.rl.rl_config import RLRunConfig, check_rl_config
 from diffplan.tracking import ExperimentLog
 from diffplan.training.learner import Learner
-from diffplan.training.trainer import Trainer, make_accelerator
+from diffplan.training.trainer import Trainer, check_run_start, make_accelerator
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if bounds.low.numel() != buffer.action_dim:
         raise UserError(f"action space of '{config.data.dataset_id}' has {bounds.low.numel()} dims but the data "
                         f"{buffer.action_dim}; the dataset is inconsistent, re-collect it")
+    check_run_start(config.trainer, run_dir, args.resume)
     record_config(config, run_dir)
     learner = build_learner(config, buffer.state_dim, buffer.action_dim)
     learner.extra_metadata = {

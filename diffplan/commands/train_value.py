@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 
+import torch
 from diffusers import DDPMScheduler
 
 from diffplan.commands.run_setup import add_run_arguments, fit_and_record, load_run_config
@@ -27,6 +28,7 @@ def train_value(config: ValueConfig, run_dir, resume: bool = False, progress: bo
     data = dataclasses.replace(config.data, device=str(accelerator.device))
     buffer = TrajectoryBuffer.from_config(data, progress=progress and accelerator.is_main_process)
     config = with_data_sizes(dataclasses.replace(config, data=data), buffer.transition_dim)
+    torch.manual_seed(config.trainer.seed)  # the initial weights follow the run's seed too
     model = ReturnModel(config.model)
     model.set_return_statistics(buffer.returns_to_go[buffer.window_starts])
     schedule = DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule)

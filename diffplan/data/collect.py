@@ -10,14 +10,16 @@ How a dataset is written
    the next one different contents (needed for PointMaze's stale ``desired_goal``, see
    :func:`split_at_success`).
 2. The dataset is created with ``minari.create_dataset_from_buffers`` while ``MINARI_DATASETS_PATH``
-   points at a hidden staging directory ``<root>/.staging-*`` (same filesystem as the datasets root,
+   points at a hidden staging directory ``<root>/.staging-<pid>-*`` (same filesystem as the datasets root,
    ignored by minari's listings). Episodes are appended in chunks of ``flush_steps`` steps, so memory
    stays bounded for long runs.
 3. When collection has finished, the namespace is created in the real root with minari's own
    ``create_namespace`` and the dataset directory is moved into place with ``os.rename`` (atomic). With
    ``overwrite=True`` an existing dataset is first renamed into the staging directory, the new one is
    renamed into place, and the old one is deleted with the staging directory.
-4. The staging directory is removed on every exit path, ``KeyboardInterrupt`` included.
+4. The staging directory is removed on every exit path, ``KeyboardInterrupt`` included. A process killed
+   outright (``kill -9``, power loss) cannot do that: the next collection into the same root removes the
+   staging directories whose process is gone.
 
 Episode boundaries
 ------------------
@@ -32,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -59,6 +62,7 @@ on, or the first observation of a new dataset episode (the current one ends here
 
 _ENV_VAR = "MINARI_DATASETS_PATH"
 _PROGRESS_EVERY = 1000  # steps between progress-bar refreshes
+_STAGING = re.compile(r"\.staging-(\d+)-.+")
 
 
 def split_at_success(env: gym.Env, obs: Obs, info: dict[str, Any]) -> Obs | None:
@@ -76,6 +80,26 @@ def split_at_success(env: gym.Env, obs: Obs, info: dict[str, Any]) -> Obs | None
         obs = dict(obs)
         obs["desired_goal"] = np.array(goal, dtype=np.asarray(obs["desired_goal"]).dtype)
     return obs
+
+
+@contextlib.contextmanager
+def staged_dataset(dataset_id: str, overwrite: bool, **create_kwargs: Any) -> Iterator[MinariDataset]:
+    """An empty Minari dataset in a private staging folder, to fill; published under ``dataset_id`` atomically.
+
+    ``create_kwargs`` go to ``minari.create_dataset_from_buffers`` (env, spaces, metadata). The dataset
+    appears under its id only when the ``with`` block ends without an error; the staging folder is removed
+    in every case (and one left by a killed process is removed by the next collection).
+    """
+    root = Path(get_dataset_path())
+    remove_stale_staging(root)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=root))
+    try:
+        with _datasets_root(staging), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"minari\.")
+            yield minari.create_dataset_from_buffers(dataset_id, [], **create_kwargs)
+        _publish(staging, root, dataset_id, overwrite=overwrite)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def collect_dataset(
@@ -138,7 +162,6 @@ def collect_dataset(
             "only one of ref_min_score/ref_max_score was given; pass both (or neither) so that "
             "minari.get_normalized_score can normalise returns"
         )
-    root = Path(get_dataset_path())
     eval_spec = None
     if eval_env_kwargs is not None:
         eval_env = make_env(env_id, eval_env_kwargs)
@@ -146,39 +169,25 @@ def collect_dataset(
         eval_env.close()
     env = make_env(env_id, env_kwargs)
 
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
     try:
-        with _datasets_root(staging), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UserWarning, module=r"minari\.")
-            staged = minari.create_dataset_from_buffers(
-                dataset_id,
-                [],
-                env=env,
-                eval_env=eval_spec,
-                algorithm_name=algorithm_name,
-                author=author,
-                code_permalink=code_permalink,
-                ref_min_score=ref_min_score,
-                ref_max_score=ref_max_score,
-                num_episodes_average_score=ref_episodes,
-                description=description,
+        with staged_dataset(dataset_id, overwrite, env=env, eval_env=eval_spec, algorithm_name=algorithm_name,
+                            author=author, code_permalink=code_permalink, ref_min_score=ref_min_score,
+                            ref_max_score=ref_max_score, num_episodes_average_score=ref_episodes,
+                            description=description) as staged:
+            _run(
+                env,
+                policy,
+                staged.storage,
+                total_steps=total_steps,
+                num_episodes=num_episodes,
+                seed=seed,
+                split_episode=split_episode,
+                flush_steps=flush_steps,
+                desc=dataset_id,
+                progress=progress,
             )
-        _run(
-            env,
-            policy,
-            staged.storage,
-            total_steps=total_steps,
-            num_episodes=num_episodes,
-            seed=seed,
-            split_episode=split_episode,
-            flush_steps=flush_steps,
-            desc=dataset_id,
-            progress=progress,
-        )
-        _publish(staging, root, dataset_id, overwrite=overwrite)
     finally:
         env.close()
-        shutil.rmtree(staging, ignore_errors=True)
 
     dataset = minari.load_dataset(dataset_id)
     stored_id = dataset.storage.metadata.get("dataset_id")
@@ -354,6 +363,26 @@ def _run(
 
 
 # -- atomic publication --------------------------------------------------------------------------------
+
+
+def remove_stale_staging(root: Path) -> None:
+    """Delete the staging directories ``root/.staging-<pid>-*`` of collections whose process has ended."""
+    if not root.is_dir():
+        return
+    for path in root.iterdir():
+        match = _STAGING.fullmatch(path.name)
+        if match and path.is_dir() and not _process_alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @contextlib.contextmanager

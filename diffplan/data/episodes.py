@@ -56,13 +56,15 @@ def read_episodes(
 ) -> EpisodeSteps:
     """Read every episode of ``dataset`` into flat arrays, flattening observations by ``layout``.
 
-    Raises UserError for empty episodes, NaN or inf values, and action spaces that are not Boxes.
+    Raises UserError for empty episodes, NaN or inf values, action spaces that are not Boxes, and episodes
+    whose states or actions do not have the sizes the dataset's spaces declare.
     """
     dataset_id = dataset.spec.dataset_id
     if not isinstance(dataset.action_space, gym.spaces.Box):
         raise UserError(f"dataset '{dataset_id}' has {dataset.action_space} actions; diffplan needs Box actions")
     if dataset.total_episodes == 0:
         raise UserError(f"dataset '{dataset_id}' has no episodes; collect it again")
+    action_dim = int(np.prod(dataset.action_space.shape))
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("s", "s2", "a", "r", "term", "trunc", "g")}
     lengths = []
     episodes = dataset.iterate_episodes()
@@ -71,9 +73,16 @@ def read_episodes(
         if steps == 0:
             raise UserError(f"episode {episode.id} of '{dataset_id}' has no steps; remove it or collect again")
         observed = layout.state(episode.observations)
+        actions = rearrange(np.asarray(episode.actions, dtype=np.float32), "t ... -> t (...)")
+        if observed.shape[1] != layout.state_dim or actions.shape[1] != action_dim:
+            raise UserError(
+                f"episode {episode.id} of '{dataset_id}' has states of size {observed.shape[1]} and actions of size "
+                f"{actions.shape[1]}, but the dataset's spaces declare {layout.state_dim} and {action_dim}; the "
+                "dataset is inconsistent, collect it again"
+            )
         parts["s"].append(observed[:-1])
         parts["s2"].append(observed[1:])
-        parts["a"].append(rearrange(np.asarray(episode.actions, dtype=np.float32), "t ... -> t (...)"))
+        parts["a"].append(actions)
         parts["r"].append(np.asarray(episode.rewards, dtype=np.float64))
         parts["term"].append(np.asarray(episode.terminations, dtype=bool))
         parts["trunc"].append(np.asarray(episode.truncations, dtype=bool))

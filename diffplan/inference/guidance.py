@@ -14,8 +14,10 @@ Guide steps (``guide_steps = n``, Diffuser's inner loop): n gradient ascent step
 move of x_t is handed to the solver as ``eps_hat = eps - (x_n - x_t) / sqrt(1 - abar_t)``, which for n = 1
 is exactly the formula above. The denoiser's eps is not re-evaluated at the moved point (one denoiser
 call per solver step, unless ``through_denoiser`` needs one per gradient). Below ``min_noise_level``
-(a training timestep) there is no guidance. For numerical safety non-finite gradients count as zero
-and, with ``clip > 0``, the eps correction of each window is rescaled to an RMS of at most ``clip``.
+(a training timestep) there is no guidance, and no gradient is taken. For numerical safety non-finite
+gradients count as zero and the eps correction of each window is rescaled to an RMS of at most ``clip``
+(without ``clip``, at most ``MAX_CORRECTION_RMS``: stiff likelihoods, huge rewards or alpha near 0, would
+otherwise throw x_t out of floating-point range within a few steps).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from torch import Tensor
 
 from diffplan.inference.likelihood import Likelihood
 from diffplan.prior.denoiser import Denoiser, eps_to_x0
+
+MAX_CORRECTION_RMS = 1e3
+"""Largest RMS of a window's eps correction when ``clip`` is 0. eps itself has an RMS near 1, so this bound
+never binds for a likelihood the prior can follow, and keeps x_t finite for one it cannot."""
 
 
 class GradientGuidance:
@@ -38,7 +44,7 @@ class GradientGuidance:
         guide_steps: gradient evaluations per solver step (>= 1).
         min_noise_level: no guidance at training timesteps t < min_noise_level.
         through_denoiser: evaluate the likelihood on x0_hat(x_t) and differentiate through the denoiser.
-        clip: maximum RMS of the eps correction per window; 0 = no clipping.
+        clip: maximum RMS of the eps correction per window; 0 = only the ceiling ``MAX_CORRECTION_RMS``.
         fixed: (B, H, D) bool, inpainted entries (their gradient is zeroed), or None.
     """
 
@@ -99,10 +105,14 @@ class GradientGuidance:
         return self._clipped(delta)
 
     def _clipped(self, delta: Tensor) -> Tensor:
-        if self.clip <= 0:
-            return delta
-        rms = delta.square().mean(dim=(1, 2), keepdim=True).sqrt()
-        return delta * (self.clip / rms.clamp(min=self.clip))
+        """``delta`` (B, H, D) with each window's RMS limited; the RMS cannot overflow, inf counts as the largest
+        float."""
+        limit = self.clip if self.clip > 0 else MAX_CORRECTION_RMS
+        finfo = torch.finfo(delta.dtype)
+        delta = torch.nan_to_num(delta, nan=0.0, posinf=finfo.max, neginf=-finfo.max)
+        peak = delta.abs().amax(dim=(1, 2), keepdim=True).clamp(min=finfo.tiny)
+        rms = peak * (delta / peak).square().mean(dim=(1, 2), keepdim=True).sqrt()
+        return delta * (limit / rms.clamp(min=limit))
 
     def guided_eps(self, x_t: Tensor, t: Tensor, eps: Tensor, grad: Tensor) -> Tensor:
         """eps_hat after ``guide_steps`` gradient steps, given the first gradient ``grad`` at x_t (B, H, D)."""
@@ -118,6 +128,11 @@ class GradientGuidance:
         return eps.detach() - delta
 
     def __call__(self, x_t: Tensor, t: Tensor, eps: Tensor) -> Tensor:
-        """The sampling hook: (x_t, t, eps) -> eps_hat, all (B, H, D) but t (B,)."""
+        """The sampling hook: (x_t, t, eps) -> eps_hat, all (B, H, D) but t (B,).
+
+        Below ``min_noise_level`` the correction is zero, so the gradient is not computed at all.
+        """
+        if not bool((t >= self.min_noise_level).any()):
+            return eps.detach()
         _, grad, eps = self.log_twist(x_t, t, eps)
         return self.guided_eps(x_t.detach(), t, eps, grad)

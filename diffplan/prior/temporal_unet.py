@@ -55,8 +55,11 @@ class TemporalUNetConfig:
             raise UserError(f"transition_dim is {self.transition_dim}; set it to action_dim + observation_dim")
         if not self.dim_mults or min(self.dim_mults) <= 0:
             raise UserError(f"dim_mults {self.dim_mults} is invalid; give positive multipliers, e.g. [1, 2, 4, 8]")
+        if self.dim <= 0 or self.n_groups <= 0:
+            raise UserError(f"model.dim is {self.dim} and model.n_groups {self.n_groups}; both must be positive, "
+                            "e.g. dim 32 and n_groups 8")
         widths = [self.dim * m for m in self.dim_mults]
-        if self.dim <= 0 or any(w % self.n_groups for w in widths):
+        if any(w % self.n_groups for w in widths):
             raise UserError(
                 f"channel widths {widths} are not divisible by n_groups={self.n_groups}; "
                 "choose dim and dim_mults so that every width is a multiple of n_groups"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import pickle
 import re
@@ -22,7 +23,9 @@ import torch
 from diffplan.errors import UserError
 
 MAGIC = b"DIFFPLAN-CHECKPOINT 1 "
+log = logging.getLogger(__name__)
 STEP_FILE = re.compile(r"step_(\d+)\.pt$")
+PARTIAL_FILE = re.compile(r"\.step_\d+\.pt\..+\.tmp")  # save_checkpoint's temporary file
 
 
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
@@ -47,8 +50,8 @@ def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read and verify a checkpoint written by :func:`save_checkpoint`."""
+def verified_payload(path: str | Path) -> bytes:
+    """The payload of a checkpoint file after checking its header and checksum (UserError if they fail)."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"checkpoint '{path}' does not exist; pass the path of a .pt file from a run folder")
@@ -59,6 +62,12 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if hashlib.sha256(payload).hexdigest().encode() != header[len(MAGIC):]:
         raise UserError(f"checkpoint '{path}' is corrupted or truncated (checksum mismatch); delete it or use an "
                         "earlier checkpoint")
+    return payload
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read and verify a checkpoint written by :func:`save_checkpoint`."""
+    payload = verified_payload(path)
     try:
         return torch.load(io.BytesIO(payload), map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
@@ -80,6 +89,24 @@ def list_checkpoints(directory: str | Path) -> list[Path]:
     return sorted(found, key=lambda p: int(STEP_FILE.search(p.name).group(1)))
 
 
+def newest_valid_checkpoint(paths: list[Path]) -> Path:
+    """The newest of ``paths`` (oldest first) whose checksum verifies; newer broken ones are logged and skipped.
+
+    Raises UserError naming the newest broken file when none verifies.
+    """
+    problems: list[str] = []
+    for path in reversed(paths):
+        try:
+            verified_payload(path)
+        except UserError as error:
+            problems.append(str(error))
+            continue
+        for problem in problems:
+            log.warning("skipped: %s", problem)
+        return path
+    raise UserError(problems[0] if problems else "no checkpoint given; pass a .pt file or a run folder")
+
+
 def load_latest_checkpoint(directory: str | Path, map_location: str | torch.device = "cpu"
                            ) -> tuple[dict[str, Any], Path, list[str]] | None:
     """The newest checkpoint that verifies, its path, and the problems met with newer ones.
@@ -95,6 +122,18 @@ def load_latest_checkpoint(directory: str | Path, map_location: str | torch.devi
     if problems:
         raise UserError(problems[0])
     return None
+
+
+def remove_partial_checkpoints(directory: str | Path) -> None:
+    """Delete the temporary files of checkpoints whose writing was cut short (a killed process).
+
+    They are never read (their names are not ``step_*.pt``); this only frees the space.
+    """
+    directory = Path(directory)
+    if directory.is_dir():
+        for path in directory.iterdir():
+            if PARTIAL_FILE.fullmatch(path.name):
+                path.unlink(missing_ok=True)
 
 
 def prune_checkpoints(directory: str | Path, keep: int) -> None:

@@ -27,6 +27,10 @@ class Learner(nn.Module):
         """Parameters of each optimiser; one group over all parameters by default."""
         return {"model": self.parameters()}
 
+    def networks(self) -> list[nn.Module]:
+        """The networks ``trainer.compile`` compiles in place: those whose forward the losses call."""
+        return []
+
     def learning_rate_scale(self, group: str) -> float:
         """Factor on the trainer's learning rate for ``group`` (1 by default)."""
         return 1.0

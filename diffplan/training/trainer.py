@@ -24,6 +24,7 @@ from diffplan.training.checkpoint import (
     list_checkpoints,
     load_latest_checkpoint,
     prune_checkpoints,
+    remove_partial_checkpoints,
     save_checkpoint,
 )
 from diffplan.training.ema import WeightAverage
@@ -83,13 +84,22 @@ def check_trainer_config(config: TrainerConfig) -> None:
     for name in positive:
         if getattr(config, name) <= 0:
             raise UserError(f"trainer.{name} must be positive, got {getattr(config, name)}")
-    if config.learning_rate <= 0:
+    if not config.learning_rate > 0:  # NaN too
         raise UserError(f"trainer.learning_rate must be positive, got {config.learning_rate}")
     if not 0 <= config.ema_decay < 1:
         raise UserError(f"trainer.ema_decay must be in [0, 1), got {config.ema_decay}")
     for name in ("grad_clip", "weight_decay", "warmup_steps", "eval_every", "keep_checkpoints", "ema_start"):
-        if getattr(config, name) < 0:
+        if not getattr(config, name) >= 0:
             raise UserError(f"trainer.{name} must not be negative, got {getattr(config, name)}")
+
+
+def check_run_start(config: TrainerConfig, run_dir: str | Path, resume: bool) -> None:
+    """Raise UserError before anything of a run is written: trainer settings out of their domain, or (without
+    ``resume``) a run folder whose checkpoints would be overwritten."""
+    check_trainer_config(config)
+    if not resume and list_checkpoints(Path(run_dir) / "checkpoints"):
+        raise UserError(f"run folder '{run_dir}' already has checkpoints; pass --resume to continue it or choose "
+                        "another run folder")
 
 
 class Trainer:
@@ -141,7 +151,11 @@ class Trainer:
         self.rate_factor = learning_rate_factor(config)
         self.ema = (WeightAverage(self.learner, config.ema_decay, config.ema_every, config.ema_start)
                     if config.ema_decay > 0 else None)
+        if config.compile:  # after the EMA copy: the sampling weights stay plain modules
+            for network in self.learner.networks():
+                network.compile()
         self._batch: Any = None
+        self.started = False  # resume_or_start has run (fit calls it unless the caller did)
         if accelerator.num_processes > 1:
             for tensor in self.learner.state_dict().values():
                 torch.distributed.broadcast(tensor, src=0)
@@ -231,11 +245,15 @@ class Trainer:
         return path
 
     def resume_or_start(self, resume: bool) -> None:
-        """Continue from the newest valid checkpoint with ``resume``; refuse to overwrite one without."""
+        """Continue from the newest valid checkpoint with ``resume``; refuse to overwrite one without.
+
+        Temporary files of checkpoints whose writing was cut short (a killed run) are deleted first.
+        """
+        check_run_start(self.config, self.run_dir, resume)
+        if self.accelerator.is_main_process:
+            remove_partial_checkpoints(self.checkpoint_dir)
+        self.started = True
         if not resume:
-            if list_checkpoints(self.checkpoint_dir):
-                raise UserError(f"run folder '{self.run_dir}' already has checkpoints; pass --resume to continue "
-                                "it or choose another run folder")
             return
         found = load_latest_checkpoint(self.checkpoint_dir, map_location=self.accelerator.device)
         if found is None:
@@ -259,7 +277,8 @@ class Trainer:
         """Train to ``config.steps``; returns the last logged scalars and evaluation metrics."""
         config = self.config
         torch.use_deterministic_algorithms(config.deterministic, warn_only=False)
-        self.resume_or_start(resume)
+        if not self.started:
+            self.resume_or_start(resume)
         rank, world = self.accelerator.process_index, self.accelerator.num_processes
         last: dict[str, float] = {}
         bar = progress_bar(range(self.step, config.steps), enabled=self.progress, initial=self.step,

@@ -29,7 +29,8 @@ class TrainerConfig:
             so a resumed run draws what an uninterrupted one would.
         deterministic: use deterministic torch algorithms (bit-exact resumption on CPU).
         mixed_precision: ``no``, ``bf16`` or ``fp16`` autocast (through Accelerate).
-        compile: wrap the learner's networks with ``torch.compile``.
+        compile: compile the learner's networks (``Learner.networks``) in place with ``torch.compile``
+            (checkpoint keys unchanged; the EMA copy used for sampling is not compiled).
     """
 
     steps: int = 10_000

@@ -51,3 +51,13 @@ def test_yaml_file_errors(tmp_path):
     broken.write_text("inner: [unclosed\n")
     with pytest.raises(UserError, match="not valid YAML at line"):
         load_config(Outer, broken)
+
+
+@pytest.mark.parametrize(("text", "value"), [("1e-4", 1e-4), ("-2.5E3", -2500.0), (".5e1", 5.0), ("3", 3.0)])
+def test_float_keys_take_scientific_notation_that_yaml_reads_as_text(text, value):
+    assert load_config(Outer, None, [f"inner.scale={text}"]).inner.scale == value
+
+
+def test_text_is_still_not_a_float():
+    with pytest.raises(UserError, match="'inner.scale' must be float"):
+        load_config(Outer, None, ["inner.scale=e5"])
