@@ -1,0 +1,71 @@
+"""Loading a learned reward r_phi back from a checkpoint of ``diffplan train-reward``, as a likelihood for
+guidance or as a step reward for relabelling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from diffplan.config import from_dict
+from diffplan.data.normalizer import AffineNormalizer
+from diffplan.data.observation_layout import ObservationLayout
+from diffplan.errors import UserError
+from diffplan.inference.learned_reward import LearnedReward
+from diffplan.irl.environment_reward import EnvironmentReward
+from diffplan.irl.reward_config import RewardConfig
+from diffplan.irl.reward_network import RewardNetwork
+from diffplan.prior.prior_checkpoint import resolve_checkpoint
+from diffplan.training.checkpoint import load_checkpoint, load_learner_part
+
+LEARNER_CLASSES = {"maxent": "MaxEntIRLLearner", "airl": "AIRLLearner"}
+
+
+@dataclass
+class TrainedReward:
+    """A learned reward ready to guide plans or relabel data.
+
+    Attributes:
+        reward: r_phi in environment units (EMA weights, eval mode, frozen, on the requested device).
+        config: the size-complete config of the training run.
+        normalizer: the rows' ``[a, s]`` normaliser r_phi was trained with (the unlabelled data's).
+        layout: how the dataset's observations flatten into states.
+        step: training step of the checkpoint.
+    """
+
+    reward: EnvironmentReward
+    config: RewardConfig
+    normalizer: AffineNormalizer
+    layout: ObservationLayout
+    step: int
+
+    @property
+    def action_dim(self) -> int:
+        return self.config.reward.action_dim
+
+    def likelihood(self, normalizer: AffineNormalizer, alpha: float = 1.0) -> LearnedReward:
+        """log p(O | x) = sum_h r_phi(s_h, a_h) / alpha for windows normalised by ``normalizer`` (the prior's)."""
+        return LearnedReward(self.reward, self.action_dim, normalizer, normalised_inputs=False, alpha=alpha)
+
+
+def load_reward(path: str | Path, device: str | torch.device = "cpu") -> TrainedReward:
+    """Rebuild r_phi of a ``train-reward`` checkpoint (file or run folder) with its EMA weights."""
+    path = resolve_checkpoint(path)
+    state = load_checkpoint(path, map_location=device)
+    if state.get("learner_class") not in LEARNER_CLASSES.values():
+        raise UserError(f"'{path}' holds a {state.get('learner_class')}, not a learned reward; pass a "
+                        "train-reward run folder or checkpoint")
+    config = from_dict(RewardConfig, state["config"])
+    network = load_learner_part(RewardNetwork(config.reward), state, LEARNER_CLASSES[config.objective], "reward.",
+                                path, "a train-reward checkpoint")
+    metadata = state["metadata"]
+    normalizer = AffineNormalizer.from_state_dict(metadata["normalizer"])
+    reward = EnvironmentReward(network, normalizer).to(device).eval().requires_grad_(False)
+    return TrainedReward(
+        reward=reward,
+        config=config,
+        normalizer=normalizer.to(device),
+        layout=ObservationLayout.from_dict(metadata["observation_layout"]),
+        step=int(state["step"]),
+    )
