@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-
 from diffplan.errors import UserError
 
 
@@ -91,15 +89,13 @@ class ExperimentLog:
         self.run.log({key: wandb.Image(str(image) if isinstance(image, Path) else image, caption=caption)},
                      step=step)
 
-    def log_video(self, key: str, frames: np.ndarray, step: int, fps: int = 30) -> None:
-        """Frames ``(T, H, W, 3)`` uint8 as a video."""
+    def log_video(self, key: str, path: str | Path, step: int) -> None:
+        """A video file (GIF or MP4, e.g. from :func:`diffplan.evaluation.rollout_video.save_gif`)."""
         if self.run is None:
             return
         import wandb
-        from einops import rearrange
 
-        self.run.log({key: wandb.Video(rearrange(frames, "t h w c -> t c h w"), fps=fps, format="mp4")},
-                     step=step)
+        self.run.log({key: wandb.Video(str(path))}, step=step)
 
     def log_artifact(self, path: str | Path, name: str, kind: str) -> None:
         """A file (e.g. a checkpoint) as a wandb artifact of type ``kind``."""

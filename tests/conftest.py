@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import os
 from collections.abc import Callable
 
@@ -12,6 +13,10 @@ import pytest
 import torch
 from minari.data_collector.episode_buffer import EpisodeBuffer
 
+# MuJoCo renders offscreen with OSMesa on CPU machines (Debian's libosmesa6; .ci/run installs it).
+if ctypes.util.find_library("OSMesa"):
+    os.environ.setdefault("MUJOCO_GL", "osmesa")
+    os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 
@@ -84,3 +89,32 @@ def random_box_episodes(lengths: list[int], obs_dim: int = 3, act_dim: int = 2, 
 
 def box(dim: int, bound: float = np.inf) -> gym.spaces.Box:
     return gym.spaces.Box(-bound, bound, shape=(dim,), dtype=np.float32)
+
+
+MAZE_PRIOR = ["data.horizon=32", "model.dim=8", "model.dim_mults=[1,2]", "diffusion.num_train_timesteps=10",
+              "trainer.batch_size=8", "trainer.steps=6", "trainer.checkpoint_every=6", "data.device=cpu",
+              "tracking.mode=disabled", "inverse_dynamics.hidden_dims=[16]"]
+
+
+@pytest.fixture(scope="session")
+def trained_maze_prior(tmp_path_factory):
+    """A goal-inpainted PointMaze U-Maze prior (with an inverse-dynamics head) trained for a few steps once
+    per session, and the Minari root holding its dataset."""
+    from diffplan.cli import main
+    from diffplan.data.recipes import RECIPES
+
+    root = tmp_path_factory.mktemp("maze-prior")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MINARI_DATASETS_PATH", str(root / "minari"))
+        RECIPES["pointmaze-umaze-dense"].collect(total_steps=2000, eval_episodes=2, progress=False)
+        assert main(["--quiet", "train-prior", "prior-pointmaze-umaze", *MAZE_PRIOR, "--run-dir",
+                     str(root / "prior")]) == 0
+    return root
+
+
+@pytest.fixture
+def prior_run(trained_maze_prior, monkeypatch, capsys):
+    """The run folder of the session's tiny maze prior, with its dataset's Minari root in place."""
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(trained_maze_prior / "minari"))
+    capsys.readouterr()
+    return trained_maze_prior / "prior"

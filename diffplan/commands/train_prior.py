@@ -6,9 +6,11 @@ import argparse
 import dataclasses
 import json
 
+import torch
+
 from diffplan.commands.run_setup import add_run_arguments, fit_and_record, load_run_config
 from diffplan.data.trajectory_buffer import TrajectoryBuffer
-from diffplan.prior.prior_config import PriorConfig, build_diffusion, with_data_sizes
+from diffplan.prior.prior_config import PriorConfig, build_diffusion, build_inverse_dynamics, with_data_sizes
 from diffplan.prior.prior_learner import PriorLearner
 from diffplan.training.trainer import make_accelerator
 
@@ -23,7 +25,9 @@ def train_prior(config: PriorConfig, run_dir, resume: bool = False, progress: bo
     data = dataclasses.replace(config.data, device=str(accelerator.device))
     buffer = TrajectoryBuffer.from_config(data, progress=progress and accelerator.is_main_process)
     config = with_data_sizes(dataclasses.replace(config, data=data), buffer.action_dim, buffer.state_dim)
-    learner = PriorLearner(build_diffusion(config), config.inpaint_goal, buffer.model_metadata())
+    torch.manual_seed(config.trainer.seed)  # the initial weights follow the run's seed too
+    learner = PriorLearner(build_diffusion(config), config.inpaint_goal, buffer.model_metadata(),
+                           build_inverse_dynamics(config), config.inverse_dynamics.weight)
     trainer, metrics = fit_and_record(learner, buffer.sample, config, run_dir, accelerator, "train-prior", resume,
                                       progress)
     return {"run_dir": str(run_dir), "step": trainer.step, "data": buffer.describe(), **metrics}

@@ -1,14 +1,16 @@
 """Rollouts of any actor that follows the :class:`~diffplan.data.policies.Policy` protocol.
 
-A planner and a trained policy are both "actors": ``reset(env, obs, info)`` then ``actor(obs, info)`` per
-step. :func:`evaluate_actor` runs episodes ``k = 0 .. n−1`` with ``env.reset(seed=seed + k)`` (so two actors
-evaluated with the same seed face the same initial states and goals), and reports undiscounted returns,
-successes, and the D4RL/Minari normalised score ×100 from reference scores, mean ± standard error.
+A planner and a trained policy are both "actors". :func:`evaluate_actor` runs episodes ``k = 0 .. n−1``
+across the sub-environments of a gymnasium vector env (one env works too), each episode reset with
+``seed + k`` (so two actors evaluated with the same seed face the same initial states and goals, however
+many environments run side by side), and reports undiscounted returns, successes, and the D4RL/Minari
+normalised score ×100 from reference scores, mean ± standard error.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 
 from diffplan.data.policies import Policy
+from diffplan.evaluation.vector_actor import PolicySlots, VectorActor
 
 
 @dataclass
@@ -27,6 +30,8 @@ class EvaluationResult:
         successes: ``(n,)`` bool, whether ``info["success"]`` (or ``is_success``) was true at any step.
         lengths: ``(n,)`` episode lengths.
         normalized: ``(n,)`` normalised scores ×100, or None without reference scores.
+        extra: further scalars reported by :meth:`metrics`.
+        videos: ``(T, height, width, 3)`` uint8 frames of the recorded episodes.
     """
 
     returns: np.ndarray
@@ -34,6 +39,7 @@ class EvaluationResult:
     lengths: np.ndarray
     normalized: np.ndarray | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    videos: list[np.ndarray] = field(default_factory=list)
 
     @staticmethod
     def _mean_se(x: np.ndarray) -> tuple[float, float]:
@@ -55,43 +61,117 @@ def normalized_scores(returns: np.ndarray, ref_min: float, ref_max: float) -> np
     return 100.0 * (np.asarray(returns, dtype=np.float64) - ref_min) / (ref_max - ref_min)
 
 
-def _succeeded(info: dict[str, Any]) -> bool:
-    return bool(info.get("success", False) or info.get("is_success", False))
+def as_vector_env(env: gym.Env | gym.vector.VectorEnv) -> gym.vector.VectorEnv:
+    """A vector environment over ``env`` (a single env becomes a ``SyncVectorEnv`` of one)."""
+    if isinstance(env, gym.vector.VectorEnv):
+        if env.metadata.get("autoreset_mode") != gym.vector.AutoresetMode.DISABLED:
+            raise ValueError("evaluate_actor resets sub-environments itself: build the vector env with "
+                             "autoreset_mode=gym.vector.AutoresetMode.DISABLED")
+        return env
+    return gym.vector.SyncVectorEnv([lambda: env], autoreset_mode=gym.vector.AutoresetMode.DISABLED)
+
+
+def as_vector_actor(actor: Policy | VectorActor, num_envs: int) -> VectorActor:
+    """``actor`` itself when it acts on batches, else a single-env Policy driving one environment."""
+    if isinstance(actor, VectorActor):
+        return actor
+    if num_envs != 1:
+        raise ValueError(f"a single-environment policy cannot drive {num_envs} environments; give a VectorActor "
+                         "or wrap one policy per environment in PolicySlots")
+    return PolicySlots([actor])
+
+
+def _successes(infos: dict[str, Any], num_envs: int) -> np.ndarray:
+    out = np.zeros(num_envs, dtype=bool)
+    for key in ("success", "is_success"):
+        if key in infos:
+            out |= np.asarray(infos[key], dtype=bool) & np.asarray(infos.get(f"_{key}", True), dtype=bool)
+    return out
 
 
 def evaluate_actor(
-    actor: Policy,
-    env: gym.Env,
+    actor: Policy | VectorActor,
+    env: gym.Env | gym.vector.VectorEnv,
     episodes: int,
     seed: int = 0,
     ref_scores: tuple[float, float] | None = None,
     max_steps: int | None = None,
+    video_episodes: int = 0,
 ) -> EvaluationResult:
-    """Roll ``actor`` out for ``episodes`` episodes in ``env`` (which must terminate or truncate).
+    """Roll ``actor`` out for ``episodes`` episodes, batched over the sub-environments of ``env``.
+
+    Each sub-environment runs episodes one after another; episode k always resets with ``seed + k``, so
+    results do not depend on how many environments run side by side.
 
     Args:
-        actor: any Policy (``reset(env, obs, info)``, ``__call__(obs, info) -> action``).
-        env: a gymnasium env, e.g. ``dataset.recover_environment(eval_env=True)``.
-        episodes: number of episodes; episode k resets with ``seed + k``.
+        actor: a :class:`VectorActor` (e.g. the planner or an RL policy), or a single-env Policy when
+            ``env`` is a single environment.
+        env: a gymnasium env (e.g. ``dataset.recover_environment(eval_env=True)``), or a vector env built
+            with ``autoreset_mode=AutoresetMode.DISABLED`` (see :func:`make_eval_envs`).
+        episodes: number of episodes.
         ref_scores: ``(ref_min, ref_max)`` for normalised scores, e.g. from the dataset's metadata.
         max_steps: optional cap on the steps of an episode (for envs without a time limit).
+        video_episodes: record ``render()`` frames of the first this many episodes (needs a SyncVectorEnv
+            whose envs render ``rgb_array``); they come back in ``EvaluationResult.videos``.
     """
-    returns = np.zeros(episodes)
+    envs = as_vector_env(env)
+    num_envs = envs.num_envs
+    actor = as_vector_actor(actor, num_envs)
+    returns, lengths = np.zeros(episodes), np.zeros(episodes, dtype=np.int64)
     successes = np.zeros(episodes, dtype=bool)
-    lengths = np.zeros(episodes, dtype=np.int64)
-    for k in range(episodes):
-        obs, info = env.reset(seed=seed + k)
-        actor.reset(env, obs, info)
-        total, steps, success, done = 0.0, 0, False, False
-        while not done:
-            obs, reward, terminated, truncated, info = env.step(actor(obs, info))
-            total += float(reward)
-            steps += 1
-            success = success or _succeeded(info)
-            done = terminated or truncated or (max_steps is not None and steps >= max_steps)
-        returns[k], successes[k], lengths[k] = total, success, steps
+    frames: dict[int, list[np.ndarray]] = {k: [] for k in range(min(video_episodes, episodes))}
+    episode_of = np.where(np.arange(num_envs) < episodes, np.arange(num_envs), -1)
+    next_episode = min(num_envs, episodes)
+    obs, infos = envs.reset(seed=[seed + int(k) if k >= 0 else None for k in episode_of])
+    active = episode_of >= 0
+    total, steps, success = np.zeros(num_envs), np.zeros(num_envs, dtype=np.int64), np.zeros(num_envs, dtype=bool)
+    actor.start(envs, np.flatnonzero(active), obs, infos)
+    _record_frames(envs, frames, episode_of, active)
+    while active.any():
+        obs, rewards, terminated, truncated, infos = envs.step(actor.act(obs, infos, active))
+        total += np.where(active, rewards, 0.0)
+        steps += active
+        success |= active & _successes(infos, num_envs)
+        _record_frames(envs, frames, episode_of, active)
+        done = terminated | truncated
+        if max_steps is not None:
+            done |= steps >= max_steps
+        finished = done & active
+        for slot in np.flatnonzero(finished):
+            k = episode_of[slot]
+            returns[k], lengths[k], successes[k] = total[slot], steps[slot], success[slot]
+        if not done.any():
+            continue
+        restart = np.zeros(num_envs, dtype=bool)
+        for slot in np.flatnonzero(done):
+            if finished[slot] and next_episode < episodes:
+                episode_of[slot], next_episode, restart[slot] = next_episode, next_episode + 1, True
+            elif finished[slot]:
+                episode_of[slot] = -1
+        seeds = [seed + int(episode_of[slot]) if restart[slot] else None for slot in range(num_envs)]
+        obs, infos = envs.reset(seed=seeds, options={"reset_mask": done})
+        active = episode_of >= 0
+        total[done], steps[done], success[done] = 0.0, 0, False
+        if restart.any():
+            actor.start(envs, np.flatnonzero(restart), obs, infos)
+            _record_frames(envs, frames, np.where(restart, episode_of, -1), restart)
     normalized = normalized_scores(returns, *ref_scores) if ref_scores is not None else None
-    return EvaluationResult(returns, successes, lengths, normalized)
+    videos = [np.stack(frames[k]) for k in sorted(frames) if frames[k]]
+    return EvaluationResult(returns, successes, lengths, normalized, videos=videos)
+
+
+def _record_frames(envs: gym.vector.VectorEnv, frames: dict[int, list[np.ndarray]], episode_of: np.ndarray,
+                   active: np.ndarray) -> None:
+    for slot in np.flatnonzero(active):
+        if int(episode_of[slot]) in frames:
+            frame = envs.envs[slot].render()
+            if frame is not None:
+                frames[int(episode_of[slot])].append(np.asarray(frame, dtype=np.uint8))
+
+
+def make_eval_envs(make_env: Callable[[], gym.Env], num_envs: int) -> gym.vector.VectorEnv:
+    """``num_envs`` copies of ``make_env()`` side by side, reset by :func:`evaluate_actor` itself."""
+    return gym.vector.SyncVectorEnv([make_env] * num_envs, autoreset_mode=gym.vector.AutoresetMode.DISABLED)
 
 
 def dataset_reference_scores(dataset: Any) -> tuple[float, float] | None:

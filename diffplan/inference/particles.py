@@ -46,17 +46,29 @@ def sanitize(log_weights: Tensor) -> Tensor:
     return torch.where(dead, torch.zeros_like(lw), lw)
 
 
+def _shifted(log_weights: Tensor) -> Tensor:
+    """Sanitised log-weights (B, K) minus their maximum per problem: the largest is 0, so nothing overflows and
+    no difference between weights is lost against a huge common offset (log-weights of 1e20 and more)."""
+    lw = sanitize(log_weights)
+    return lw - lw.max(dim=1, keepdim=True).values
+
+
 def normalise(log_weights: Tensor) -> Tensor:
     """Self-normalised log-weights (B, K): subtract the logsumexp over K."""
-    lw = sanitize(log_weights)
+    lw = _shifted(log_weights)
     return lw - torch.logsumexp(lw, dim=1, keepdim=True)
 
 
 def effective_sample_size(log_weights: Tensor) -> Tensor:
     """ESS = (sum w)^2 / sum w^2 per problem, from log-weights (B, K) -> (B,) in [1, K]."""
-    lw = sanitize(log_weights)
+    lw = _shifted(log_weights)
     ess = torch.exp(2 * torch.logsumexp(lw, dim=1) - torch.logsumexp(2 * lw, dim=1))
     return ess.clamp(1.0, lw.shape[1])
+
+
+def generator_device(generator: torch.Generator | None) -> torch.device:
+    """Where random numbers of ``generator`` are drawn (a CUDA generator draws on its GPU); CPU without one."""
+    return generator.device if generator is not None else torch.device("cpu")
 
 
 def systematic_resample(log_weights: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -65,7 +77,7 @@ def systematic_resample(log_weights: Tensor, generator: torch.Generator | None =
     w = normalise(log_weights.double()).exp()
     cdf = w.cumsum(dim=1)
     cdf[:, -1] = 1.0
-    u = (torch.rand(b, 1, generator=generator, dtype=torch.float64).to(w.device)
+    u = (torch.rand(b, 1, generator=generator, dtype=torch.float64, device=generator_device(generator)).to(w.device)
          + torch.arange(k, dtype=torch.float64, device=w.device)) / k
     return torch.searchsorted(cdf, u).clamp(max=k - 1)
 
@@ -73,4 +85,5 @@ def systematic_resample(log_weights: Tensor, generator: torch.Generator | None =
 def multinomial_pick(log_weights: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """One index per problem drawn in proportion to the weights (B, K) -> (B,)."""
     w = normalise(log_weights.double()).exp()
-    return torch.multinomial(w.cpu(), 1, generator=generator).squeeze(1).to(log_weights.device)
+    picks = torch.multinomial(w.to(generator_device(generator)), 1, generator=generator)
+    return picks.squeeze(1).to(log_weights.device)

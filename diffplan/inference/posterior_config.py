@@ -30,7 +30,8 @@ class PosteriorConfig:
         min_noise_level: no guidance at training timesteps below this (Diffuser: 2).
         through_denoiser: evaluate the likelihood on the denoiser's x0 estimate and differentiate through
             the denoiser (for rewards of clean states); off: on x_t (for a return model J(x_t, t)).
-        guidance_clip: maximum RMS of the eps correction per window (numerical safety); 0 = no clipping.
+        guidance_clip: maximum RMS of the eps correction per window (numerical safety); 0 = no clipping
+            below a safety ceiling of 1e3 (``guidance.MAX_CORRECTION_RMS``) that keeps plans finite.
         particles: candidates (guided, prior, best_of_n, importance) or SMC particles per plan.
         ess_threshold: SMC resamples when ESS / particles falls below this.
         eta: stochasticity of SMC's kernel, in (0, 1].
@@ -38,7 +39,8 @@ class PosteriorConfig:
             ``sample`` (by weight: a posterior draw), ``mean`` (weighted mean, MPPI's plan).
         warm_start_noise_level: with a previous plan, re-noise it to this fraction of the training
             timesteps (0 = keep it, 1 = pure noise) and run only the solver steps from there.
-        warm_start_shift: rows of the previous plan dropped (steps executed since it was made).
+        warm_start_shift: rows of the previous plan dropped (steps executed since it was made); the planner
+            shifts each environment's plan by its own executed steps and ignores this.
 
     Diffuser's guided planning: method guided, particles 64, guide_steps 2, min_noise_level 2, select best,
     with its scale 0.1 applied to a variance (ours is applied to sqrt(1 - abar_t)).

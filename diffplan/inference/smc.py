@@ -35,6 +35,7 @@ from diffplan.inference.likelihood import Likelihood
 from diffplan.inference.particles import (
     WeightedParticles,
     effective_sample_size,
+    generator_device,
     normalise,
     sanitize,
     systematic_resample,
@@ -103,7 +104,7 @@ def twisted_smc(
         return torch.full((b * k,), t, dtype=torch.long, device=device)
 
     if x_init is None:
-        x = torch.randn(b * k, h, d, generator=generator).to(device)
+        x = torch.randn(b * k, h, d, generator=generator, device=generator_device(generator)).to(device)
     else:
         x = rearrange(x_init, "b k h d -> (b k) h d").to(device)
     x = constrain(x)
@@ -127,7 +128,7 @@ def twisted_smc(
             eps_q = guidance.guided_eps(x, tvec(t), eps, grad)
             mean_p, sigma = ddim_kernel(x, eps, t, s, abar, eta)
             mean_q, _ = ddim_kernel(x, eps_q, t, s, abar, eta)
-            noise = torch.randn(x.shape, generator=generator).to(device)
+            noise = torch.randn(x.shape, generator=generator, device=generator_device(generator)).to(device)
             x = constrain(mean_q + sigma * noise)
             diff = ((x - mean_q).double().square() - (x - mean_p).double().square()) * free
             log_ratio = diff.sum(dim=(1, 2)) / (2 * sigma**2)

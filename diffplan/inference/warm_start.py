@@ -12,6 +12,8 @@ import torch
 from einops import repeat
 from torch import Tensor
 
+from diffplan.inference.particles import generator_device
+
 
 def shift_plan(plan: Tensor, steps: int) -> Tensor:
     """Drop the first ``steps`` rows of plans (B, H, D) and repeat the last row at the end: (B, H, D)."""
@@ -34,5 +36,5 @@ def start_timestep(timesteps: Tensor, noise_level: float, num_train_timesteps: i
 def renoise(x0: Tensor, timestep: int, alphas_cumprod: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """Forward process q(x_t | x0) at one training timestep: windows (..., H, D) -> (..., H, D)."""
     a = float(alphas_cumprod[timestep])
-    noise = torch.randn(x0.shape, generator=generator).to(x0.device, x0.dtype)
+    noise = torch.randn(x0.shape, generator=generator, device=generator_device(generator)).to(x0.device, x0.dtype)
     return a**0.5 * x0 + (1 - a) ** 0.5 * noise

@@ -1,42 +1,79 @@
-"""Turning a plan into the action of the current step."""
+"""Turning plans into the actions of the current step, for a batch of plans.
+
+Three rules (``PlannerConfig.action``): execute the plan's own action (``first_action``), ask an
+inverse-dynamics model for the action that reaches the next planned state (``inverse_dynamics``), or
+track the planned positions and velocities with a PD rule (``waypoints``, mazes).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
+import torch
+
+from diffplan.data.normalizer import AffineNormalizer
+from diffplan.prior.inverse_dynamics import InverseDynamics
 
 
-def first_action(actions: np.ndarray, index: int) -> np.ndarray:
-    """The planned action of step ``index`` of plan actions ``(H, A)`` (the first one right after planning)."""
-    return actions[min(index, len(actions) - 1)]
+def planned_actions(plan_actions: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """The planned action of step ``index`` of each plan: ``(N, H, A)``, ``(N,)`` -> ``(N, A)``."""
+    rows = np.minimum(index, plan_actions.shape[1] - 1)
+    return plan_actions[np.arange(len(plan_actions)), rows]
 
 
-def track_waypoint(
+def waypoint_targets(plan_states: np.ndarray, index: np.ndarray, last_row: np.ndarray,
+                     velocity_dims: Sequence[int]) -> np.ndarray:
+    """The planned state after step ``index`` of each plan ``(N, H, S)``; past ``last_row`` (N,), that row at rest."""
+    rows = np.minimum(index + 1, last_row)
+    targets = plan_states[np.arange(len(plan_states)), rows].copy()
+    resting = index + 1 > last_row
+    targets[np.ix_(resting, list(velocity_dims))] = 0.0
+    return targets
+
+
+def track_waypoints(
     plan_states: np.ndarray,
-    index: int,
-    state: np.ndarray,
+    index: np.ndarray,
+    last_row: np.ndarray,
+    states: np.ndarray,
     position_dims: Sequence[int],
     velocity_dims: Sequence[int],
     kp: float,
     kd: float,
-    low: np.ndarray,
-    high: np.ndarray,
 ) -> np.ndarray:
-    """PD action toward the planned state after step ``index``: a = kp·(p* − p) + kd·(v* − v).
+    """PD actions toward the next planned states: a = kp·(p* − p) + kd·(v* − v) (unclipped).
 
     Args:
-        plan_states: ``(H, S)`` planned states in environment units; past the plan's end the target is its
-            last state at rest.
-        state: ``(S,)`` current state.
+        plan_states: ``(N, H, S)`` planned states in environment units.
+        index: ``(N,)`` steps taken since each plan was made.
+        last_row: ``(N,)`` last row of each plan that is tracked (its goal row); afterwards the target is
+            that state at rest.
+        states: ``(N, S)`` current states.
+
+    Returns:
+        ``(N, len(position_dims))`` actions.
     """
-    if index + 1 < len(plan_states):
-        target = plan_states[index + 1]
-        target_velocity = target[list(velocity_dims)]
-    else:
-        target = plan_states[-1]
-        target_velocity = np.zeros(len(velocity_dims))
-    action = kp * (target[list(position_dims)] - state[list(position_dims)]) + kd * (
-        target_velocity - state[list(velocity_dims)]
-    )
-    return np.clip(action, low, high).astype(np.float32)
+    targets = waypoint_targets(plan_states, index, last_row, velocity_dims)
+    position, velocity = list(position_dims), list(velocity_dims)
+    return kp * (targets[:, position] - states[:, position]) + kd * (targets[:, velocity] - states[:, velocity])
+
+
+@torch.no_grad()
+def inverse_dynamics_actions(
+    model: InverseDynamics,
+    normalizer: AffineNormalizer,
+    action_dim: int,
+    plan_states: np.ndarray,
+    index: np.ndarray,
+    last_row: np.ndarray,
+    states: np.ndarray,
+) -> np.ndarray:
+    """a = f(s, s*) from the current states ``(N, S)`` and the next planned states, in environment units."""
+    device = next(model.parameters()).device
+    state_normalizer = normalizer.select(slice(action_dim, None))
+    action_normalizer = normalizer.select(slice(0, action_dim))
+    targets = waypoint_targets(plan_states, index, last_row, ())
+    now = state_normalizer.normalize(torch.as_tensor(states, dtype=torch.float32, device=device))
+    target = state_normalizer.normalize(torch.as_tensor(targets, dtype=torch.float32, device=device))
+    return action_normalizer.unnormalize(model(now, target)).cpu().numpy()

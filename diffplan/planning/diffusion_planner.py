@@ -1,12 +1,15 @@
-"""The planner: observation → plan from the posterior → action, in closed loop.
+"""The planner: observations → plans from the posterior → actions, in closed loop, batched over environments.
 
-``DiffusionPlanner`` follows the :class:`~diffplan.data.policies.Policy` protocol, so the same evaluation
-and collection code drives it as any other actor. It plans from the current state (and goal), then acts
-on the plan until it plans again (every ``replan_every`` steps, or once per episode).
+``DiffusionPlanner`` is a :class:`~diffplan.evaluation.vector_actor.VectorActor`: it drives every
+sub-environment of a gymnasium vector env at once and samples the plans of all environments that need
+one in a single batch. Each environment plans at the start of its episode and again every
+``replan_every`` steps, and acts on its current plan in between. It also follows the single-environment
+:class:`~diffplan.data.policies.Policy` protocol (``reset``, ``__call__``), so the collector can drive it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +22,8 @@ from diffplan.inference.known_reward import KnownReward
 from diffplan.inference.likelihood import Likelihood
 from diffplan.inference.posterior_sampler import PosteriorSampler
 from diffplan.inference.value_checkpoint import load_return_model
-from diffplan.planning.action_extraction import first_action, track_waypoint
+from diffplan.irl.reward_checkpoint import load_reward
+from diffplan.planning.action_extraction import inverse_dynamics_actions, planned_actions, track_waypoints
 from diffplan.planning.goal_conditions import plan_conditions
 from diffplan.planning.goal_reward import goal_distance_reward
 from diffplan.planning.planner_config import PlannerConfig
@@ -31,7 +35,7 @@ class EpisodeRecord:
     """What the planner saw and planned during one episode (environment units).
 
     Attributes:
-        states: ``(T, S)`` states at each step.
+        states: ``(S,)`` state at each step.
         plans: list of ``(step, plan states (H, S))``.
         goal: ``(G,)`` or None.
     """
@@ -42,7 +46,7 @@ class EpisodeRecord:
 
 
 class DiffusionPlanner:
-    """Acts by planning with a trained prior; keeps a record of each episode for plots."""
+    """Acts by planning with a trained prior; keeps a record of each episode (in start order) for plots."""
 
     def __init__(self, prior: TrainedPrior, config: PlannerConfig, device: str | torch.device = "cpu"):
         check_planner_config(config, prior)
@@ -53,11 +57,10 @@ class DiffusionPlanner:
         self.episodes: list[EpisodeRecord] = []
         self.return_model = load_return_model(config.return_model, self.device) if config.reward == "return_model" \
             else None
-        self._plan_states: np.ndarray | None = None
-        self._plan_actions: np.ndarray | None = None
-        self._since_plan = 0
-        self._step = 0
-        self._bounds: tuple[np.ndarray, np.ndarray] = (np.array(-1.0), np.array(1.0))
+        self.learned_reward = load_reward(config.reward_model, self.device) if config.reward == "learned_reward" \
+            else None
+        self._slots = 0
+        self._low, self._high = np.array(-1.0), np.array(1.0)
 
     def likelihood(self, goals: torch.Tensor | None) -> Likelihood | None:
         """log p(O | tau) of the configured reward, for goals ``(B, G)`` where the reward needs them."""
@@ -69,58 +72,115 @@ class DiffusionPlanner:
             return KnownReward(reward, self.prior.action_dim, self.prior.normalizer, alpha=config.alpha)
         if config.reward == "return_model":
             return self.return_model.likelihood(config.alpha)
+        if config.reward == "learned_reward":
+            return self.learned_reward.likelihood(self.prior.normalizer, config.alpha)
         return None
 
-    def plan(self, states: torch.Tensor, goals: torch.Tensor | None, previous: torch.Tensor | None = None
-             ) -> torch.Tensor:
+    def plan(self, states: torch.Tensor, goals: torch.Tensor | None, previous: torch.Tensor | None = None,
+             goal_rows: torch.Tensor | None = None) -> torch.Tensor:
         """Plans ``(B, H, A + S)`` in environment units from states ``(B, S)`` (and goals ``(B, G)``).
 
-        ``previous``: the last plans ``(B, H, A + S)`` (environment units) to warm-start from.
+        Args:
+            previous: the last plans ``(B, H, A + S)`` (environment units), already shifted to the current
+                step, to warm-start from.
+            goal_rows: ``(B,)`` rows where inpainted goals are fixed (default: the last row).
         """
         prior, config = self.prior, self.config
         goals = goals.to(self.device) if goals is not None else None
         conditions = plan_conditions(
             states.to(self.device), prior.normalizer, prior.horizon, prior.action_dim,
-            goals if prior.inpaint_goal else None, config.goal_state_dims, config.rest_at_goal_dims,
+            goals if prior.inpaint_goal else None, config.goal_state_dims, config.rest_at_goal_dims, goal_rows,
         )
-        sampler = PosteriorSampler(prior.diffusion, self.likelihood(goals), config.posterior)
+        # previous plans come shifted by the steps each environment executed since it was made
+        posterior = dataclasses.replace(config.posterior, warm_start_shift=0)
+        sampler = PosteriorSampler(prior.diffusion, self.likelihood(goals), posterior)
         warm = prior.normalizer.normalize(previous.to(self.device)) if previous is not None else None
         samples = sampler.sample(conditions, generator=self.generator, warm_start=warm)
         return prior.normalizer.unnormalize(samples.plans)
 
-    # The Policy protocol ------------------------------------------------------------------------------
+    # The VectorActor protocol -------------------------------------------------------------------------
+    def start(self, envs: gym.vector.VectorEnv, slots: np.ndarray, obs: Any, infos: dict[str, Any]) -> None:
+        """New episodes in sub-environments ``slots`` of ``envs``: forget their plans, open their records."""
+        self._start(envs.num_envs, envs.single_action_space, slots, obs)
+
+    def act(self, obs: Any, infos: dict[str, Any], active: np.ndarray) -> np.ndarray:
+        """Actions ``(N, A)`` for batched observations; plans first for the active slots that are due."""
+        layout, config, horizon = self.prior.layout, self.config, self.prior.horizon
+        states = layout.state(obs).astype(np.float32)
+        for slot in np.flatnonzero(active):
+            self._records[slot].states.append(states[slot])
+        due = active & (~self._has_plan | ((config.replan_every > 0) & (self._since >= config.replan_every)))
+        if due.any():
+            self._replan(due, states)
+        actions = np.zeros((self._slots, self.prior.action_dim), dtype=np.float32)
+        rows = np.flatnonzero(active)
+        plan_states = self._plans[rows, :, self.prior.action_dim:]
+        since, last_row = self._since[rows], np.minimum(self._goal_rows[rows], horizon - 1)
+        if config.action == "first_action":
+            chosen = planned_actions(self._plans[rows, :, : self.prior.action_dim], since)
+        elif config.action == "inverse_dynamics":
+            chosen = inverse_dynamics_actions(self.prior.inverse_dynamics, self.prior.normalizer, self.prior.action_dim,
+                                              plan_states, since, last_row, states[rows])
+        else:
+            chosen = track_waypoints(plan_states, since, last_row, states[rows], config.waypoint_position_dims,
+                                     config.waypoint_velocity_dims, config.kp, config.kd)
+        actions[rows] = np.clip(chosen, self._low, self._high)
+        self._since[rows] += 1
+        self._steps[rows] += 1
+        return actions
+
+    def _start(self, num_envs: int, space: gym.Space, slots: np.ndarray, obs: Any) -> None:
+        if num_envs != self._slots:
+            horizon, width = self.prior.horizon, self.prior.config.model.transition_dim
+            self._slots = num_envs
+            self._plans = np.zeros((num_envs, horizon, width), dtype=np.float32)
+            self._has_plan = np.zeros(num_envs, dtype=bool)
+            self._since = np.zeros(num_envs, dtype=np.int64)
+            self._steps = np.zeros(num_envs, dtype=np.int64)
+            self._goal_rows = np.full(num_envs, horizon - 1, dtype=np.int64)
+            self._records: list[EpisodeRecord | None] = [None] * num_envs
+        self._low, self._high = np.asarray(space.low), np.asarray(space.high)
+        goals = self.prior.layout.goal(obs) if self.prior.layout.goal_key else None
+        for slot in slots:
+            self._has_plan[slot], self._since[slot], self._steps[slot] = False, 0, 0
+            self._goal_rows[slot] = self.prior.horizon - 1
+            self._records[slot] = EpisodeRecord(goal=None if goals is None else np.asarray(goals[slot]))
+            self.episodes.append(self._records[slot])
+
+    def _replan(self, due: np.ndarray, states: np.ndarray) -> None:
+        """New plans for the ``due`` slots: warm-started ones and fresh ones in (at most) two batches."""
+        config, horizon = self.config, self.prior.horizon
+        replanned = due & self._has_plan
+        self._goal_rows[replanned] = np.maximum(self._goal_rows[replanned] - self._since[replanned],
+                                                min(config.min_goal_steps, horizon - 1))
+        warm = replanned if config.warm_start else np.zeros_like(due)
+        for group in (warm, due & ~warm):
+            rows = np.flatnonzero(group)
+            if len(rows) == 0:
+                continue
+            goals = None
+            if self._records[rows[0]].goal is not None:
+                goals = torch.as_tensor(np.stack([self._records[r].goal for r in rows]), dtype=torch.float32)
+            previous = torch.as_tensor(self._shifted(rows)) if group is warm else None
+            plans = self.plan(torch.as_tensor(states[rows]), goals, previous,
+                              torch.as_tensor(self._goal_rows[rows])).cpu().numpy()
+            self._plans[rows] = plans
+            for row, plan in zip(rows, plans, strict=True):
+                self._records[row].plans.append((int(self._steps[row]), plan[:, self.prior.action_dim:]))
+        self._has_plan[due] = True
+        self._since[due] = 0
+
+    def _shifted(self, rows: np.ndarray) -> np.ndarray:
+        """The current plans of ``rows`` moved forward by the steps taken since, last row repeated."""
+        index = np.minimum(self._since[rows, None] + np.arange(self.prior.horizon), self.prior.horizon - 1)
+        return self._plans[rows[:, None], index]
+
+    # The single-environment Policy protocol (collection) -----------------------------------------------
     def reset(self, env: gym.Env, obs: Any, info: dict[str, Any]) -> None:
-        space = env.action_space
-        self._bounds = (np.asarray(space.low), np.asarray(space.high))
-        self._plan_states = None
-        self._step = 0
-        goal = self.prior.layout.goal(_batch(obs)) if self.prior.layout.goal_key else None
-        self.episodes.append(EpisodeRecord(goal=None if goal is None else goal[0]))
+        self._start(1, env.action_space, np.array([0]), _batch(obs))
 
     def __call__(self, obs: Any, info: dict[str, Any]) -> np.ndarray:
-        record = self.episodes[-1]
-        state = self.prior.layout.single_state(obs).astype(np.float32)
-        record.states.append(state)
-        due = self.config.replan_every and self._since_plan >= self.config.replan_every
-        if self._plan_states is None or due:
-            goal = None if record.goal is None else torch.as_tensor(record.goal, dtype=torch.float32)[None]
-            previous = None
-            if self.config.warm_start and self._plan_states is not None:
-                previous = torch.as_tensor(np.concatenate([self._plan_actions, self._plan_states], axis=1))[None]
-            plan = self.plan(torch.as_tensor(state)[None], goal, previous)[0].cpu().numpy()
-            self._plan_actions = plan[:, : self.prior.action_dim]
-            self._plan_states = plan[:, self.prior.action_dim:]
-            self._since_plan = 0
-            record.plans.append((self._step, self._plan_states))
-        if self.config.action == "first_action":
-            action = np.clip(first_action(self._plan_actions, self._since_plan), *self._bounds).astype(np.float32)
-        else:
-            action = track_waypoint(self._plan_states, self._since_plan, state, self.config.waypoint_position_dims,
-                                    self.config.waypoint_velocity_dims, self.config.kp, self.config.kd,
-                                    *self._bounds)
-        self._since_plan += 1
-        self._step += 1
-        return action
+        return self.act(_batch(obs), {}, np.array([True]))[0]
 
 
 def _batch(obs: Any) -> Any:
@@ -138,10 +198,17 @@ def check_planner_config(config: PlannerConfig, prior: TrainedPrior) -> None:
                         f"{config.posterior.num_steps}")
     if config.reward == "return_model" and not config.return_model:
         raise UserError("planner.reward=return_model needs planner.return_model=<train-value run folder>")
+    if config.reward == "learned_reward" and not config.reward_model:
+        raise UserError("planner.reward=learned_reward needs planner.reward_model=<train-reward run folder>")
+    if config.action == "inverse_dynamics" and prior.inverse_dynamics is None:
+        raise UserError("planner.action=inverse_dynamics needs a prior trained with an inverse-dynamics model; "
+                        "retrain with inverse_dynamics.hidden_dims=[256,256] or use action=first_action|waypoints")
     if config.alpha <= 0:
         raise UserError(f"planner.alpha must be positive, got {config.alpha}")
     if config.replan_every < 0:
         raise UserError(f"planner.replan_every must not be negative, got {config.replan_every}")
+    if config.min_goal_steps < 1:
+        raise UserError(f"planner.min_goal_steps must be positive, got {config.min_goal_steps}")
     dims = [*config.waypoint_position_dims, *config.waypoint_velocity_dims, *config.goal_state_dims,
             *config.rest_at_goal_dims] if config.action == "waypoints" else []
     bad = [d for d in dims if not 0 <= d < state_dim]

@@ -18,14 +18,18 @@ def plan_conditions(
     goals: torch.Tensor | None = None,
     goal_state_dims: Sequence[int] = (),
     rest_at_goal_dims: Sequence[int] = (),
+    goal_rows: torch.Tensor | None = None,
 ) -> Conditions:
-    """Constraints for plans starting at ``states`` and, with ``goals``, ending at them.
+    """Constraints for plans starting at ``states`` and, with ``goals``, arriving at them.
 
     Args:
         states: ``(B, S)`` current states in environment units.
         normalizer: the prior's row normaliser (``[a, s]``).
         goals: ``(B, G)`` goals in environment units, written into ``goal_state_dims`` of the last row;
             ``rest_at_goal_dims`` of the last row are fixed to 0 (in environment units).
+        goal_rows: ``(B,)`` row of each plan where the goal is fixed instead of the last one (a replanned
+            episode keeps its arrival time; as in the training windows of episodes that end at their goal,
+            the rows after it are left free and are not tracked).
 
     Returns:
         Conditions ``(B, H, A + S)`` in normalised units.
@@ -42,6 +46,9 @@ def plan_conditions(
         final[:, list(goal_state_dims)] = goals.to(final.dtype)
         normalized = state_normalizer.normalize(final)
         columns = [action_dim + d for d in fixed]
-        mask[:, -1, columns] = True
-        values[:, -1, columns] = normalized[:, fixed]
+        rows = torch.full((batch,), horizon - 1, device=states.device) if goal_rows is None else goal_rows
+        problems = torch.arange(batch, device=states.device)[:, None]
+        at_goal = (problems, rows.to(states.device).long()[:, None], torch.tensor(columns, device=states.device))
+        mask[at_goal] = True
+        values[at_goal] = normalized[:, fixed]
     return Conditions(mask, values)

@@ -20,15 +20,20 @@ class PlannerConfig:
         posterior: the sampler (method, solver, steps, guidance, particles, selection, warm start).
         reward: the likelihood p(O | tau) ∝ exp(Σ r / alpha): ``none`` (prior samples only),
             ``goal_distance`` (r = exp(−‖position − goal‖), PointMaze's dense reward, known in closed form),
-            or ``return_model`` (a ``train-value`` run's J(x_t, t)).
+            ``return_model`` (a ``train-value`` run's J(x_t, t)) or ``learned_reward`` (a ``train-reward`` run's r_phi).
         alpha: temperature of the likelihood.
         return_model: run folder or checkpoint of ``diffplan train-value`` (for ``reward: return_model``).
+        reward_model: run folder or checkpoint of ``diffplan train-reward`` (for ``reward: learned_reward``).
         warm_start: start each new plan from the previous one, shifted and re-noised
             (``posterior.warm_start_noise_level``).
         replan_every: plan again after this many environment steps; 0 = plan once per episode (Diffuser's
-            maze setting).
-        action: ``first_action`` executes the plan's first action (locomotion); ``waypoints`` tracks the
-            planned states with a PD rule (mazes).
+            maze setting). With an inpainted goal, a new plan keeps the arrival time of the one it replaces
+            (the goal moves to an earlier row), but no earlier than ``min_goal_steps`` ahead.
+        min_goal_steps: least number of steps ahead that a replanned goal is fixed at.
+        action: ``first_action`` executes the plan's actions (locomotion); ``inverse_dynamics`` asks the
+            prior's inverse-dynamics model for the action reaching the next planned state (train the prior
+            with ``inverse_dynamics.hidden_dims``); ``waypoints`` tracks the planned states with a PD rule
+            (mazes).
         waypoint_position_dims, waypoint_velocity_dims: state dimensions of the tracked position and velocity.
         kp, kd: PD gains of ``waypoints``: a = kp·(p_plan − p) + kd·(v_plan − v), clipped to the action bounds.
         goal_state_dims: state dimensions the goal (``desired_goal``) corresponds to: inpainted at the plan's
@@ -38,12 +43,14 @@ class PlannerConfig:
     """
 
     posterior: PosteriorConfig = field(default_factory=unguided)
-    reward: Literal["none", "goal_distance", "return_model"] = "none"
+    reward: Literal["none", "goal_distance", "return_model", "learned_reward"] = "none"
     alpha: float = 1.0
     return_model: str = ""
+    reward_model: str = ""
     warm_start: bool = False
     replan_every: int = 0
-    action: Literal["first_action", "waypoints"] = "waypoints"
+    min_goal_steps: int = 16
+    action: Literal["first_action", "inverse_dynamics", "waypoints"] = "waypoints"
     waypoint_position_dims: list[int] = field(default_factory=lambda: [0, 1])
     waypoint_velocity_dims: list[int] = field(default_factory=lambda: [2, 3])
     kp: float = 1.0

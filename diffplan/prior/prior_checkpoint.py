@@ -11,9 +11,15 @@ from diffplan.config import from_dict
 from diffplan.data.normalizer import AffineNormalizer
 from diffplan.data.observation_layout import ObservationLayout
 from diffplan.errors import UserError
-from diffplan.prior.prior_config import PriorConfig, build_diffusion
+from diffplan.prior.inverse_dynamics import InverseDynamics
+from diffplan.prior.prior_config import PriorConfig, build_diffusion, build_inverse_dynamics
 from diffplan.prior.trajectory_diffusion import TrajectoryDiffusion
-from diffplan.training.checkpoint import list_checkpoints, load_checkpoint, load_learner_part
+from diffplan.training.checkpoint import (
+    list_checkpoints,
+    load_checkpoint,
+    load_learner_part,
+    newest_valid_checkpoint,
+)
 
 
 @dataclass
@@ -27,6 +33,7 @@ class TrainedPrior:
         layout: how environment observations flatten into states, and where the goal is.
         inpaint_goal: whether it was trained with the window's last state inpainted.
         step: training step of the checkpoint.
+        inverse_dynamics: a_t = f(s_t, s_{t+1}) on normalised rows (EMA weights), when the run trained one.
     """
 
     diffusion: TrajectoryDiffusion
@@ -35,6 +42,7 @@ class TrainedPrior:
     layout: ObservationLayout
     inpaint_goal: bool
     step: int
+    inverse_dynamics: InverseDynamics | None = None
 
     @property
     def action_dim(self) -> int:
@@ -46,13 +54,13 @@ class TrainedPrior:
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint file, or the newest checkpoint of a run folder."""
+    """A checkpoint file, or the newest checkpoint of a run folder that passes its checksum."""
     path = Path(path)
     if path.is_dir():
         found = list_checkpoints(path / "checkpoints") or list_checkpoints(path)
         if not found:
             raise UserError(f"run folder '{path}' has no checkpoints; train first or pass a .pt file")
-        return found[-1]
+        return newest_valid_checkpoint(found)
     return path
 
 
@@ -64,6 +72,11 @@ def load_prior(path: str | Path, device: str | torch.device = "cpu") -> TrainedP
     diffusion = load_learner_part(build_diffusion(config), state, "PriorLearner", "diffusion.", path,
                                   "a train-prior checkpoint")
     metadata = state["metadata"]
+    inverse_dynamics = build_inverse_dynamics(config)
+    if inverse_dynamics is not None:
+        load_learner_part(inverse_dynamics, state, "PriorLearner", "inverse_dynamics.", path,
+                          "a train-prior checkpoint")
+        inverse_dynamics = inverse_dynamics.to(device).eval().requires_grad_(False)
     return TrainedPrior(
         diffusion=diffusion.to(device).eval().requires_grad_(False),
         config=config,
@@ -71,4 +84,5 @@ def load_prior(path: str | Path, device: str | torch.device = "cpu") -> TrainedP
         layout=ObservationLayout.from_dict(metadata["observation_layout"]),
         inpaint_goal=bool(metadata["inpaint_goal"]),
         step=int(state["step"]),
+        inverse_dynamics=inverse_dynamics,
     )

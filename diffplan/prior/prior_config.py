@@ -9,6 +9,7 @@ from typing import Any
 from diffplan.config import from_dict
 from diffplan.data.data_config import DataConfig
 from diffplan.errors import UserError
+from diffplan.prior.inverse_dynamics import InverseDynamics, InverseDynamicsConfig
 from diffplan.prior.temporal_unet import TemporalUNet, TemporalUNetConfig
 from diffplan.prior.trajectory_diffusion import DiffusionConfig, TrajectoryDiffusion
 from diffplan.tracking import TrackingConfig
@@ -24,6 +25,8 @@ class PriorConfig:
 
     Attributes:
         inpaint_goal: inpaint the window's last state too (goal-reaching in mazes), besides its start.
+        inverse_dynamics: an optional model a_t = f(s_t, s_{t+1}) trained beside the prior, for planners that
+            act with ``action: inverse_dynamics``.
         run_dir: folder of the run (config, checkpoints, wandb logs).
     """
 
@@ -33,6 +36,7 @@ class PriorConfig:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     inpaint_goal: bool = False
+    inverse_dynamics: InverseDynamicsConfig = field(default_factory=InverseDynamicsConfig)
     run_dir: str = "runs/prior"
 
 
@@ -48,6 +52,9 @@ def with_data_sizes(config: PriorConfig, action_dim: int, state_dim: int) -> Pri
         if given not in (0, size):
             raise UserError(f"{section}.{key} is {given} but the data gives {size}; remove it from the config")
     config.model.check_horizon(config.data.horizon)
+    if any(width < 1 for width in config.inverse_dynamics.hidden_dims):
+        raise UserError(f"inverse_dynamics.hidden_dims {config.inverse_dynamics.hidden_dims} must be positive widths, "
+                        "e.g. [256, 256] (or [] for none)")
     model = dataclasses.replace(config.model, transition_dim=action_dim + state_dim)
     diffusion = dataclasses.replace(config.diffusion, horizon=config.data.horizon, action_dim=action_dim)
     return dataclasses.replace(config, model=model, diffusion=diffusion)
@@ -56,6 +63,14 @@ def with_data_sizes(config: PriorConfig, action_dim: int, state_dim: int) -> Pri
 def build_diffusion(config: PriorConfig) -> TrajectoryDiffusion:
     """The denoiser network and its training schedule, for a config whose data sizes are filled in."""
     return TrajectoryDiffusion(TemporalUNet(config.model), config.diffusion)
+
+
+def build_inverse_dynamics(config: PriorConfig) -> InverseDynamics | None:
+    """The inverse-dynamics model of a size-complete config, or None when it has none."""
+    if not config.inverse_dynamics.hidden_dims:
+        return None
+    action_dim = config.diffusion.action_dim
+    return InverseDynamics(config.model.transition_dim - action_dim, action_dim, config.inverse_dynamics.hidden_dims)
 
 
 def prior_config_from_checkpoint(config: dict[str, Any]) -> PriorConfig:

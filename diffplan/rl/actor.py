@@ -46,8 +46,15 @@ class PolicyActor:
     def reset(self, env: gym.Env, obs: Any, info: dict[str, Any]) -> None:
         """Nothing to remember between steps: the policy is Markov."""
 
+    def start(self, envs: gym.vector.VectorEnv, slots: np.ndarray, obs: Any, infos: dict[str, Any]) -> None:
+        """Nothing to remember between episodes (the VectorActor protocol)."""
+
+    def act(self, obs: Any, infos: dict[str, Any], active: np.ndarray) -> np.ndarray:
+        """Actions ``(N, A)`` for the batched observations of a vector env."""
+        return self.actions(self.layout.state(obs))
+
     @torch.no_grad()
-    def act(self, states: np.ndarray) -> np.ndarray:
+    def actions(self, states: np.ndarray) -> np.ndarray:
         """Actions ``(B, A)`` in the env's units for flat states ``(B, S)``."""
         x = self.state_normalizer.normalize(torch.as_tensor(states, dtype=torch.float32, device=self.device))
         distribution = self.policy(x)
@@ -55,7 +62,7 @@ class PolicyActor:
         return self.bounds.from_unit(unit).cpu().numpy()
 
     def __call__(self, obs: Any, info: dict[str, Any]) -> np.ndarray:
-        return self.act(self.layout.single_state(obs)[None])[0]
+        return self.actions(self.layout.single_state(obs)[None])[0]
 
     @staticmethod
     def from_checkpoint(path: str | Path, device: str | torch.device = "cpu", deterministic: bool = True

@@ -6,21 +6,8 @@ import torch
 from diffplan.cli import main
 from diffplan.commands.evaluate import EvaluationConfig, evaluate_checkpoint
 from diffplan.config import load_config
-from diffplan.data.recipes import RECIPES
 from diffplan.errors import UserError
 from diffplan.planning.goal_reward import goal_distance_reward
-
-TINY = ["data.horizon=32", "model.dim=8", "model.dim_mults=[1,2]", "diffusion.num_train_timesteps=10",
-        "trainer.batch_size=8", "trainer.steps=6", "trainer.checkpoint_every=6", "data.device=cpu"]
-
-
-@pytest.fixture
-def prior_run(minari_root, tmp_path, capsys):
-    RECIPES["pointmaze-umaze-dense"].collect(total_steps=2000, eval_episodes=2, progress=False)
-    run_dir = tmp_path / "prior"
-    assert main(["train-prior", "prior-pointmaze-umaze", *TINY, "--run-dir", str(run_dir)]) == 0
-    capsys.readouterr()
-    return run_dir
 
 
 @pytest.mark.parametrize("planner", [
