@@ -18,8 +18,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("collect", "collect a Minari dataset in a real environment (PointMaze, Pendulum, any gym id)"),
     "train-prior": ("train_prior", "train the diffusion prior p(tau) on a Minari dataset (config + key=value)"),
     "train-value": ("train_value", "train the return model J(x_t, t) for guided planning (config + key=value)"),
+    "train-reward": ("train_reward", "learn a reward r_phi from demonstrations and unlabelled data (offline IRL)"),
     "inspect": ("inspect_dataset", "pack a Minari dataset as the trainers do and print a summary"),
     "train-rl": ("train_rl", "behaviour-prior offline RL: KL-regularised SAC or AWR/AWAC on a Minari dataset"),
+    "plan": ("plan", "draw plans from a trained prior's posterior p(tau | O) for given starts and goals"),
     "evaluate": ("evaluate", "run a trained actor (a prior's planner, an RL policy) in the dataset's eval env"),
     "pipeline": ("pipeline", "collect, train the prior, plan and evaluate; stages already done are skipped"),
     "quickstart": ("quickstart", "the embedded default: PointMaze U-Maze end to end on CPU (diffplan pipeline)"),
@@ -34,12 +36,25 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends ``(default: ...)`` to every option's help, unless the help states its default itself.
+
+    An option whose default is None states it in words (``(default: the recipe's)``), since ``None`` says
+    nothing to a user.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if "(default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="diffplan",
         description="Offline trajectory generation with diffusion planning: control as inference on "
                     "Minari datasets.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     parser.add_argument("--quiet", action="store_true", help="log warnings only")
     commands = parser.add_subparsers(dest="command", metavar="command", parser_class=OneLineParser)
@@ -47,15 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module_name, summary) in SUBCOMMANDS.items():
         module = importlib.import_module(f"diffplan.commands.{module_name}")
         sub = commands.add_parser(name, help=summary, description=summary,
-                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                  formatter_class=DefaultsHelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser
 
 
+def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; ``key=value`` overrides may also follow the options (argparse alone stops at them)."""
+    args, extra = parser.parse_known_args(argv)
+    if extra and isinstance(getattr(args, "overrides", None), list) and all(
+            "=" in item and not item.startswith("-") for item in extra):
+        args.overrides = [*args.overrides, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``diffplan`` console script."""
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(build_parser(), argv)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger("diffplan")

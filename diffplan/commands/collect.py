@@ -13,9 +13,9 @@ from diffplan.evaluation.actor_checkpoint import actor_from_checkpoint
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    recipes = "; ".join(f"{name}: {recipe.description}" for name, recipe in RECIPES.items())
+    recipes = "; ".join(f"{name}: {recipe.description}" for name, recipe in RECIPES.items()).replace("%", "%%")
     parser.add_argument("recipe", nargs="?", default=None,
-                        help=f"named recipe (list them with --list). {recipes}")
+                        help=f"named recipe (list them with --list) (default: none; then --env). {recipes}")
     parser.add_argument("--list", action="store_true", help="list the recipes with their dataset ids and exit")
     parser.add_argument("--dataset-id", default=None,
                         help="Minari id to write (default: the recipe's, e.g. local/pointmaze/umaze-dense-v0)")
@@ -26,13 +26,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="master seed")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset with the same id")
     parser.add_argument("--env", default=None,
-                        help="instead of a recipe: any gymnasium id, collected with --policy (needs --dataset-id)")
+                        help="instead of a recipe: any gymnasium id, collected with --policy (needs --dataset-id) "
+                             "(default: none; then a recipe)")
     parser.add_argument("--env-kwargs", default="{}", help="JSON keyword arguments of gym.make for --env")
     parser.add_argument("--policy", default="random",
                         help="behaviour policy for --env: 'random', or a diffplan checkpoint or run folder (the "
                              "planner of a train-prior run, the policy of a train-rl run); scripted experts come "
                              "with the recipes")
-    parser.add_argument("--episodes", type=int, default=None, help="episode budget for --env")
+    parser.add_argument("--episodes", type=int, default=None,
+                        help="episode budget for --env (default: none; then --steps)")
 
 
 def run(args: argparse.Namespace) -> dict:

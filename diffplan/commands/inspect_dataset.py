@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"'{DataConfig.dataset_id}')")
     parser.add_argument("--config", default=None, help="YAML file with a data config (default: none)")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
-                        help="data config overrides, e.g. horizon=64 normalizer=limits")
+                        help="data config overrides, e.g. horizon=64 normalizer=limits (default: none)")
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -30,6 +30,16 @@ def draw_maze(axis: plt.Axes, maze_map: Sequence[Sequence[int]], scaling: float)
     axis.set_yticks([])
 
 
+def panels(count: int) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A figure with ``count`` maze panels, four per row (spare grid cells hidden)."""
+    cols = min(count, 4)
+    rows = (count + cols - 1) // cols
+    figure, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
+    for axis in axes.flat[count:]:
+        axis.axis("off")
+    return figure, list(axes.flat[:count])
+
+
 def plot_episodes(
     records: Sequence[EpisodeRecord],
     maze_map: Sequence[Sequence[int]],
@@ -38,14 +48,8 @@ def plot_episodes(
     successes: Sequence[bool] | None = None,
 ) -> Path:
     """One panel per episode: first plan (dashed), later plans (thin), executed path (solid), goal (star)."""
-    count = len(records)
-    cols = min(count, 4)
-    rows = (count + cols - 1) // cols
-    figure, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
-    for k, axis in enumerate(axes.flat):
-        if k >= count:
-            axis.axis("off")
-            continue
+    figure, axes = panels(len(records))
+    for k, axis in enumerate(axes):
         record = records[k]
         draw_maze(axis, maze_map, scaling)
         for n, (_, plan) in enumerate(record.plans):
@@ -59,6 +63,39 @@ def plot_episodes(
         if successes is not None:
             axis.set_title("success" if successes[k] else "failure", fontsize=9)
     figure.suptitle("planned (orange, first dashed) vs executed (blue) paths")
+    figure.tight_layout()
+    path = Path(path)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_plans(
+    starts: np.ndarray,
+    goals: np.ndarray | None,
+    plans: np.ndarray,
+    log_likelihood: np.ndarray,
+    maze_map: Sequence[Sequence[int]],
+    scaling: float,
+    path: str | Path,
+) -> Path:
+    """One panel per problem: its N plans (thin), the most likely one (thick), start (dot), goal (star).
+
+    starts (P, S), goals (P, G) or None, plans (P, N, H, S) and log_likelihood (P, N), in environment units;
+    positions are the first two state dimensions.
+    """
+    figure, axes = panels(len(starts))
+    for k, axis in enumerate(axes):
+        draw_maze(axis, maze_map, scaling)
+        best = int(np.argmax(log_likelihood[k]))
+        for n, plan in enumerate(plans[k]):
+            axis.plot(plan[:, 0], plan[:, 1], color="tab:orange", lw=2.0 if n == best else 0.7,
+                      alpha=1.0 if n == best else 0.5)
+        axis.plot(starts[k, 0], starts[k, 1], "o", color="tab:blue")
+        if goals is not None:
+            axis.plot(goals[k, 0], goals[k, 1], "*", color="tab:red", ms=12)
+        axis.set_title(f"max log p(O | plan) = {log_likelihood[k, best]:.3g}", fontsize=9)
+    figure.suptitle("plans from the posterior (orange, most likely thick), start (blue), goal (red)")
     figure.tight_layout()
     path = Path(path)
     figure.savefig(path, dpi=110)

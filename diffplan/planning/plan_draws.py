@@ -1,0 +1,79 @@
+"""Independent draws from the posterior p(tau | O) for a batch of planning problems, with their diagnostics.
+
+What ``diffplan plan`` writes: for each of P problems (start state, goal) N plans, each drawn by its own
+run of the planner's posterior sampler (so the N plans are N samples of p(tau | start, goal, O)), with the
+log-likelihood of each plan, the weights of the candidates or particles it was chosen from and, for SMC,
+the effective sample size after every weight update and the log-evidence estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from einops import rearrange
+
+from diffplan.inference.posterior_sampler import PosteriorSampler
+from diffplan.planning.diffusion_planner import DiffusionPlanner
+from diffplan.planning.goal_conditions import plan_conditions
+
+
+@dataclass
+class PlanDraws:
+    """N plans for each of P problems, in environment units.
+
+    Attributes:
+        plans: (P, N, H, A + S) rows ``[a, s]``.
+        log_likelihood: (P, N) log p(O | plan) (zeros without a reward).
+        candidate_log_weights: (P, N, K) self-normalised log-weights of the K candidates/particles each plan
+            was chosen from.
+        candidate_log_likelihood: (P, N, K) log p(O | candidate).
+        ess: (T, P, N) effective sample size after each of SMC's T weight updates (None for other methods).
+        log_evidence: (P, N) SMC's estimate of log E_prior[p(O | tau)] (None for other methods).
+    """
+
+    plans: np.ndarray
+    log_likelihood: np.ndarray
+    candidate_log_weights: np.ndarray
+    candidate_log_likelihood: np.ndarray
+    ess: np.ndarray | None = None
+    log_evidence: np.ndarray | None = None
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The draws as named arrays (those that exist)."""
+        named = {"plans": self.plans, "log_likelihood": self.log_likelihood,
+                 "candidate_log_weights": self.candidate_log_weights,
+                 "candidate_log_likelihood": self.candidate_log_likelihood,
+                 "ess": self.ess, "log_evidence": self.log_evidence}
+        return {name: array for name, array in named.items() if array is not None}
+
+
+def draw_plans(planner: DiffusionPlanner, states: torch.Tensor, goals: torch.Tensor | None, num_plans: int
+               ) -> PlanDraws:
+    """``num_plans`` posterior draws for each problem: states (P, S) and goals (P, G) in environment units.
+
+    The sampler, likelihood and inpainting are the planner's (``planner.config``), so the draws are what the
+    planner would act on from these states.
+    """
+    prior, config = planner.prior, planner.config
+    states = states.to(planner.device).repeat_interleave(num_plans, dim=0)
+    goals = goals.to(planner.device).repeat_interleave(num_plans, dim=0) if goals is not None else None
+    conditions = plan_conditions(states, prior.normalizer, prior.horizon, prior.action_dim,
+                                 goals if prior.inpaint_goal else None, config.goal_state_dims,
+                                 config.rest_at_goal_dims)
+    sampler = PosteriorSampler(prior.diffusion, planner.likelihood(goals), config.posterior)
+    samples = sampler.sample(conditions, generator=planner.generator)
+
+    def per_problem(tensor: torch.Tensor, pattern: str) -> np.ndarray:
+        return rearrange(tensor.detach().float().cpu(), pattern, n=num_plans).numpy()
+
+    smc = config.posterior.method == "smc"
+    return PlanDraws(
+        plans=per_problem(prior.normalizer.unnormalize(samples.plans), "(p n) h d -> p n h d"),
+        log_likelihood=per_problem(samples.values, "(p n) -> p n"),
+        candidate_log_weights=per_problem(samples.log_weights, "(p n) k -> p n k"),
+        candidate_log_likelihood=per_problem(samples.candidate_values, "(p n) k -> p n k"),
+        ess=per_problem(samples.diagnostics["ess"], "t (p n) -> t p n") if smc else None,
+        log_evidence=per_problem(samples.diagnostics["log_evidence"], "(p n) -> p n") if smc else None,
+    )
