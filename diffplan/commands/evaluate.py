@@ -79,7 +79,7 @@ def evaluate_checkpoint(checkpoint: str | Path, config: EvaluationConfig) -> dic
     try:
         started = time.perf_counter()
         result = evaluate_actor(actor, envs, config.episodes, config.seed, dataset_reference_scores(dataset),
-                                video_episodes=config.videos)
+                                video_episodes=config.videos, progress=True)
         seconds = time.perf_counter() - started
         metrics = {"checkpoint": str(path), "dataset_id": dataset_id, "training_step": loaded.step,
                    **result.metrics(), "actions_per_second": float(result.lengths.sum() / seconds)}

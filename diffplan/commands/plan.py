@@ -37,12 +37,14 @@ class PlanConfig:
         planner: how plans are drawn from p(tau | O): ``posterior`` (method, steps, particles, ...),
             ``reward``, ``alpha``, ``goal_state_dims``, ``rest_at_goal_dims``, ``seed``. Its action settings
             are not used: nothing is executed.
+        batch_size: problems sampled together (each with its ``--num-plans`` draws) per sampler call.
         output_dir: where the plans go (default: ``<run folder>/plans``).
         device: where the prior runs (``auto`` = CUDA when present).
     """
 
     planner: PlannerConfig = field(default_factory=lambda: PlannerConfig(action="first_action"))
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    batch_size: int = 16
     output_dir: str = ""
     device: str = "auto"
 
@@ -105,8 +107,9 @@ def plan_checkpoint(checkpoint: str | Path, config: PlanConfig, starts: list[lis
     Problems are ``starts`` (P, S) with ``goals`` (one per start, or one for all), or else ``resets``
     resets of the dataset's evaluation environment from ``seed``. Returns the summary that is printed.
     """
-    if num_plans < 1 or resets < 1:
-        raise UserError(f"--num-plans and --resets must be positive, got {num_plans} and {resets}")
+    if num_plans < 1 or resets < 1 or config.batch_size < 1:
+        raise UserError(f"--num-plans, --resets and batch_size must be positive, got {num_plans}, {resets} and "
+                        f"{config.batch_size}")
     if goals and not starts:
         raise UserError("--goal needs --start; without --start the eval-env resets give the goals")
     device = resolve_device(config.device)
@@ -119,7 +122,8 @@ def plan_checkpoint(checkpoint: str | Path, config: PlanConfig, starts: list[lis
         problems = problems_from_env(prior, seed, resets)
     check_goal_dims(problems, config.planner, prior.layout.state_dim)
     draws = draw_plans(planner, torch.as_tensor(problems.starts),
-                       None if problems.goals is None else torch.as_tensor(problems.goals), num_plans)
+                       None if problems.goals is None else torch.as_tensor(problems.goals), num_plans,
+                       config.batch_size, progress=True)
     output = Path(config.output_dir) if config.output_dir else path.parent.parent / "plans"
     header = {"checkpoint": str(path), "dataset_id": prior.config.data.dataset_id, "training_step": prior.step,
               "method": config.planner.posterior.method, "reward": config.planner.reward,

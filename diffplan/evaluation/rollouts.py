@@ -19,6 +19,7 @@ import numpy as np
 
 from diffplan.data.policies import Policy
 from diffplan.evaluation.vector_actor import PolicySlots, VectorActor
+from diffplan.progress import progress_bar
 
 
 @dataclass
@@ -97,6 +98,7 @@ def evaluate_actor(
     ref_scores: tuple[float, float] | None = None,
     max_steps: int | None = None,
     video_episodes: int = 0,
+    progress: bool = False,
 ) -> EvaluationResult:
     """Roll ``actor`` out for ``episodes`` episodes, batched over the sub-environments of ``env``.
 
@@ -113,6 +115,7 @@ def evaluate_actor(
         max_steps: optional cap on the steps of an episode (for envs without a time limit).
         video_episodes: record ``render()`` frames of the first this many episodes (needs a SyncVectorEnv
             whose envs render ``rgb_array``); they come back in ``EvaluationResult.videos``.
+        progress: count finished episodes (with the success rate so far) in a progress bar.
     """
     envs = as_vector_env(env)
     num_envs = envs.num_envs
@@ -127,6 +130,7 @@ def evaluate_actor(
     total, steps, success = np.zeros(num_envs), np.zeros(num_envs, dtype=np.int64), np.zeros(num_envs, dtype=bool)
     actor.start(envs, np.flatnonzero(active), obs, infos)
     _record_frames(envs, frames, episode_of, active)
+    bar = progress_bar(enabled=progress, total=episodes, desc="evaluating", unit="episode")
     while active.any():
         obs, rewards, terminated, truncated, infos = envs.step(actor.act(obs, infos, active))
         total += np.where(active, rewards, 0.0)
@@ -140,6 +144,8 @@ def evaluate_actor(
         for slot in np.flatnonzero(finished):
             k = episode_of[slot]
             returns[k], lengths[k], successes[k] = total[slot], steps[slot], success[slot]
+            bar.update()
+            bar.set_postfix(success=f"{successes[: next_episode].sum()}/{bar.n}")
         if not done.any():
             continue
         restart = np.zeros(num_envs, dtype=bool)
@@ -155,6 +161,7 @@ def evaluate_actor(
         if restart.any():
             actor.start(envs, np.flatnonzero(restart), obs, infos)
             _record_frames(envs, frames, np.where(restart, episode_of, -1), restart)
+    bar.close()
     normalized = normalized_scores(returns, *ref_scores) if ref_scores is not None else None
     videos = [np.stack(frames[k]) for k in sorted(frames) if frames[k]]
     return EvaluationResult(returns, successes, lengths, normalized, videos=videos)

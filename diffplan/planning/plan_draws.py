@@ -17,6 +17,7 @@ from einops import rearrange
 from diffplan.inference.posterior_sampler import PosteriorSampler
 from diffplan.planning.diffusion_planner import DiffusionPlanner
 from diffplan.planning.goal_conditions import plan_conditions
+from diffplan.progress import progress_bar
 
 
 @dataclass
@@ -49,13 +50,26 @@ class PlanDraws:
         return {name: array for name, array in named.items() if array is not None}
 
 
-def draw_plans(planner: DiffusionPlanner, states: torch.Tensor, goals: torch.Tensor | None, num_plans: int
-               ) -> PlanDraws:
+def draw_plans(planner: DiffusionPlanner, states: torch.Tensor, goals: torch.Tensor | None, num_plans: int,
+               batch_size: int = 16, progress: bool = False) -> PlanDraws:
     """``num_plans`` posterior draws for each problem: states (P, S) and goals (P, G) in environment units.
 
     The sampler, likelihood and inpainting are the planner's (``planner.config``), so the draws are what the
-    planner would act on from these states.
+    planner would act on from these states. Problems are sampled ``batch_size`` at a time (with their
+    ``num_plans`` draws each), under a progress bar when ``progress``.
     """
+    chunks = []
+    starts = range(0, len(states), batch_size)
+    for first in progress_bar(starts, enabled=progress, desc="sampling", unit="batch", total=len(starts)):
+        rows = slice(first, first + batch_size)
+        chunks.append(_draw_batch(planner, states[rows], None if goals is None else goals[rows], num_plans))
+    joined = {name: np.concatenate([chunk[name] for chunk in chunks], axis=1 if name == "ess" else 0)
+              for name in chunks[0]}
+    return PlanDraws(**joined)
+
+
+def _draw_batch(planner: DiffusionPlanner, states: torch.Tensor, goals: torch.Tensor | None, num_plans: int
+                ) -> dict[str, np.ndarray]:
     prior, config = planner.prior, planner.config
     states = states.to(planner.device).repeat_interleave(num_plans, dim=0)
     goals = goals.to(planner.device).repeat_interleave(num_plans, dim=0) if goals is not None else None
@@ -68,12 +82,13 @@ def draw_plans(planner: DiffusionPlanner, states: torch.Tensor, goals: torch.Ten
     def per_problem(tensor: torch.Tensor, pattern: str) -> np.ndarray:
         return rearrange(tensor.detach().float().cpu(), pattern, n=num_plans).numpy()
 
-    smc = config.posterior.method == "smc"
-    return PlanDraws(
-        plans=per_problem(prior.normalizer.unnormalize(samples.plans), "(p n) h d -> p n h d"),
-        log_likelihood=per_problem(samples.values, "(p n) -> p n"),
-        candidate_log_weights=per_problem(samples.log_weights, "(p n) k -> p n k"),
-        candidate_log_likelihood=per_problem(samples.candidate_values, "(p n) k -> p n k"),
-        ess=per_problem(samples.diagnostics["ess"], "t (p n) -> t p n") if smc else None,
-        log_evidence=per_problem(samples.diagnostics["log_evidence"], "(p n) -> p n") if smc else None,
-    )
+    draws = {
+        "plans": per_problem(prior.normalizer.unnormalize(samples.plans), "(p n) h d -> p n h d"),
+        "log_likelihood": per_problem(samples.values, "(p n) -> p n"),
+        "candidate_log_weights": per_problem(samples.log_weights, "(p n) k -> p n k"),
+        "candidate_log_likelihood": per_problem(samples.candidate_values, "(p n) k -> p n k"),
+    }
+    if config.posterior.method == "smc":
+        draws["ess"] = per_problem(samples.diagnostics["ess"], "t (p n) -> t p n")
+        draws["log_evidence"] = per_problem(samples.diagnostics["log_evidence"], "(p n) -> p n")
+    return draws

@@ -14,7 +14,8 @@ FAST = ["planner.posterior.num_steps=4", "device=cpu"]
 def test_smc_plans_from_eval_env_resets(prior_run, tmp_path, capsys):
     out = tmp_path / "plans"
     argv = ["plan", str(prior_run), "--resets", "2", "--num-plans", "3", *FAST, f"output_dir={out}",
-            "planner.reward=goal_distance", "planner.posterior.method=smc", "planner.posterior.particles=4"]
+            "planner.reward=goal_distance", "planner.posterior.method=smc", "planner.posterior.particles=4",
+            "batch_size=1"]  # one sampler call per problem: the draws are joined back per problem
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["problems"] == 2 and summary["plans_per_problem"] == 3 and summary["method"] == "smc"
