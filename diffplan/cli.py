@@ -49,7 +49,9 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``diffplan`` parser; with ``only``, just that subcommand's options are defined (all are listed;
+    ``only=""`` defines none, for the top-level help)."""
     parser = OneLineParser(
         prog="diffplan",
         description="Offline trajectory generation with diffusion planning: control as inference on "
@@ -60,12 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="command", parser_class=OneLineParser)
     commands.required = True
     for name, (module_name, summary) in SUBCOMMANDS.items():
-        module = importlib.import_module(f"diffplan.commands.{module_name}")
         sub = commands.add_parser(name, help=summary, description=summary,
                                   formatter_class=DefaultsHelpFormatter)
-        module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        if only is None or name == only:
+            module = importlib.import_module(f"diffplan.commands.{module_name}")
+            module.add_arguments(sub)
+            sub.set_defaults(run=module.run)
     return parser
+
+
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (its first argument that is not an option), if it is one."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in SUBCOMMANDS else None
 
 
 def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
@@ -81,7 +90,9 @@ def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``diffplan`` console script."""
-    args = parse_arguments(build_parser(), argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # only the requested subcommand's module is imported (each pulls in torch, gymnasium, minari, ...)
+    args = parse_arguments(build_parser(only=requested_command(argv) or ""), argv)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger("diffplan")

@@ -51,10 +51,10 @@ from minari.dataset.minari_dataset import MinariDataset, parse_dataset_id
 from minari.dataset.minari_storage import MinariStorage
 from minari.namespace import create_namespace, list_local_namespaces
 from minari.storage import get_dataset_path
-from tqdm.auto import tqdm
 
 from diffplan.data.policies import Obs, Policy
 from diffplan.errors import UserError
+from diffplan.progress import progress_bar
 
 EpisodeSplitter = Callable[[gym.Env, Obs, dict[str, Any]], Obs | None]
 """``split_episode(env, obs, info)`` after a step that neither terminated nor truncated: ``None`` to go
@@ -300,13 +300,8 @@ def _run(
 ) -> None:
     """The collection loop: step, record, cut episodes, flush them to ``storage`` in chunks."""
     by_steps = total_steps is not None
-    bar = tqdm(
-        total=total_steps if by_steps else num_episodes,
-        unit="step" if by_steps else "episode",
-        desc=desc,
-        disable=not progress,
-        dynamic_ncols=True,
-    )
+    bar = progress_bar(enabled=progress, total=total_steps if by_steps else num_episodes,
+                       unit="step" if by_steps else "episode", desc=desc)
     action_dtype = env.action_space.dtype if isinstance(env.action_space, gym.spaces.Box) else None
     pending: list[EpisodeBuffer] = []
     pending_steps = steps = episodes = shown = 0
