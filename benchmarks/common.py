@@ -28,22 +28,21 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 3) -> f
     return statistics.median(times)
 
 
-def best_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    """Fastest wall time of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls.
-
-    On a machine shared with other jobs the slower repeats measure the other jobs, so the best is reported.
-    CUDA work is synchronised before each clock read.
-    """
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        _synchronize()
-        start = time.perf_counter()
-        fn()
-        _synchronize()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def interleaved_best_seconds(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1
+                             ) -> dict[str, float]:
+    """Fastest wall time of each ``fns[name]()`` over ``repeats`` rounds that call every function once, in turn,
+    after ``warmup`` untimed rounds: a burst of load from other jobs slows one round of all of them, not all
+    repeats of one, so ratios between them stay fair on a shared machine."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for round_ in range(warmup + repeats):
+        for name, fn in fns.items():
+            _synchronize()
+            start = time.perf_counter()
+            fn()
+            _synchronize()
+            if round_ >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return {name: min(t) for name, t in times.items()}
 
 
 def _synchronize() -> None:

@@ -8,11 +8,13 @@ solvers, one gradient per step, value selection, and warm starts from the previo
 the one return model J(x_t, t) that guides and scores both are trained in the same run on random-action
 Hopper-v5 data (``benchmarks/hopper_fixture.py``).
 
-Latency: best of ``--repeats`` plans. Memory: peak added by one plan. Quality: J(plan, 0) of the chosen plan,
-mean ± s.e. over ``--quality-states`` dataset states s_1 (warm starts re-use the cold plan made at s_0, shifted
-by one step), next to J of the dataset's own windows from s_1.
+Latency: best of ``--repeats`` rounds that time every planner once, in turn (load from other jobs slows a
+round, not one planner). Memory: peak added by one plan. Quality, mean ± s.e. over ``--quality-states``
+dataset states s_1 (warm starts re-use the cold plan made at s_0, shifted by one step), next to the dataset's
+own windows from s_1: J(plan, 0) of the chosen plan, and its open-loop return in Hopper-v5 (the simulator set
+to s_1, the plan's actions executed), which a plan that exploits errors of J does not earn.
 
-    python benchmarks/guided_planning_latency.py [--device cpu|cuda] [--train-steps 150] [--repeats 3]
+    python benchmarks/guided_planning_latency.py [--device cpu|cuda] [--train-steps 150] [--repeats 3] [--cache F]
 
 Writes benchmarks/results/guided_planning_latency[_cuda].json.
 """
@@ -21,13 +23,14 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from common import best_seconds, peak_memory_mib, write_result
+from common import interleaved_best_seconds, peak_memory_mib, write_result
 from diffuser_peer import DiffuserGuidedSampler
-from hopper_fixture import train_hopper_models
+from hopper_fixture import open_loop_returns, train_hopper_models
 
 from diffplan.inference.posterior_config import PosteriorConfig
 from diffplan.inference.posterior_sampler import PosteriorSampler
@@ -46,13 +49,15 @@ class Method:
 
 
 def diffplan_methods(candidates: int, scale: float) -> dict[str, Method]:
-    def config(method: str, steps: int, warm: float = 1.0) -> PosteriorConfig:
+    def config(method: str, steps: int, warm: float = 1.0, min_noise_level: int = 0) -> PosteriorConfig:
         return PosteriorConfig(method=method, scheduler="dpmsolver++", num_steps=steps, guidance_scale=scale,
-                               guide_steps=1, particles=candidates, select="best", warm_start_noise_level=warm)
+                               guide_steps=1, min_noise_level=min_noise_level, particles=candidates, select="best",
+                               warm_start_noise_level=warm)
 
     return {
         "guided DPM-Solver++ 3 steps": Method(config("guided", 3)),
         "guided DPM-Solver++ 2 steps": Method(config("guided", 2)),
+        "guided DPM-Solver++ 2 steps, first step guided only": Method(config("guided", 2, min_noise_level=10)),
         "best-of-N DPM-Solver++ 2 steps": Method(config("best_of_n", 2)),
         "guided DPM-Solver++ 3 steps, warm start (1 step)": Method(config("guided", 3, 0.4),
                                                                   "guided DPM-Solver++ 3 steps"),
@@ -95,15 +100,10 @@ def main() -> None:
         with torch.no_grad():
             return value(plans, torch.zeros(plans.shape[0], dtype=torch.long, device=plans.device))
 
-    rows: dict[str, dict] = {}
     peer = DiffuserGuidedSampler(models.peer_prior.backbone, value)
-
-    def peer_plan(conditions: Conditions) -> torch.Tensor:
-        return peer.sample(conditions, args.candidates, torch.Generator(device).manual_seed(0))[0]
-
-    rows[PEER] = {"seconds": best_seconds(lambda: peer_plan(one), args.repeats),
-                  "peak_mib": peak_memory_mib(lambda: peer_plan(one), device),
-                  "value": mean_se(score(peer_plan(cond1)))}
+    planners: dict[str, Callable[[Conditions, torch.Tensor | None], torch.Tensor]] = {
+        PEER: lambda conditions, _: peer.sample(conditions, args.candidates, torch.Generator(device).manual_seed(0))[0]}
+    warm_starts: dict[str, torch.Tensor | None] = {PEER: None}
     cold_plans: dict[str, torch.Tensor] = {}
     for name, method in diffplan_methods(args.candidates, args.guidance_scale).items():
         sampler = PosteriorSampler(models.diffplan_prior, likelihood, method.config)
@@ -113,32 +113,40 @@ def main() -> None:
             return sampler.sample(conditions, generator=torch.Generator(device).manual_seed(0),
                                   warm_start=warm).plans
 
-        warm_all = cold_plans[method.warm_from] if method.warm_from else None
-        warm_one = warm_all[:1] if warm_all is not None else None
         if method.warm_from is None:
             cold_plans[name] = plan(cond0, None)
-        rows[name] = {"seconds": best_seconds(lambda warm=warm_one: plan(one, warm), args.repeats),
-                      "peak_mib": peak_memory_mib(lambda warm=warm_one: plan(one, warm), device),
-                      "value": mean_se(score(plan(cond1, warm_all)))}
-    peer_seconds = rows[PEER]["seconds"]
-    for row in rows.values():
-        row["speedup_vs_peer"] = peer_seconds / row["seconds"]
-    data_value = mean_se(score(models.buffer.windows(windows.starts + 1).x))
-    print(f"\n{'planner':58s} {'ms/plan':>9s} {'x peer':>7s} {'peak MiB':>9s} {'J(plan) mean ± se':>20s}")
-    for name, row in rows.items():
-        print(f"{name:58s} {1e3 * row['seconds']:9.1f} {row['speedup_vs_peer']:7.1f} {row['peak_mib']:9.1f} "
-              f"{row['value'][0]:12.1f} ± {row['value'][1]:5.1f}")
-    print(f"{'dataset windows from the same states':58s} {'':9s} {'':7s} {'':9s} {data_value[0]:12.1f} ± "
-          f"{data_value[1]:5.1f}")
+        warm_starts[name] = cold_plans[method.warm_from] if method.warm_from else None
+        planners[name] = plan
+    one_plan = {name: lambda plan=plan, warm=warm_starts[name]: plan(one, None if warm is None else warm[:1])
+                for name, plan in planners.items()}
+    seconds = interleaved_best_seconds(one_plan, args.repeats)
+    rows: dict[str, dict] = {}
+    for name, plan in planners.items():
+        plans = plan(cond1, warm_starts[name])
+        rows[name] = {
+            "seconds": seconds[name], "speedup_vs_peer": seconds[PEER] / seconds[name],
+            "peak_mib": peak_memory_mib(one_plan[name], device),
+            "value": mean_se(score(plans)), "open_loop_return": mean_se(open_loop_returns(models.buffer, plans))}
+    data_windows = models.buffer.windows(windows.starts + 1).x
+    data = {"value": mean_se(score(data_windows)), "open_loop_return": mean_se(open_loop_returns(models.buffer,
+                                                                                                 data_windows))}
+    print(f"\n{'planner':58s} {'ms/plan':>9s} {'x peer':>7s} {'peak MiB':>9s} {'J(plan)':>15s} {'env return':>15s}")
+    for name, row in [*rows.items(), ("dataset windows from the same states", data)]:
+        timing = (f"{1e3 * row['seconds']:9.1f} {row['speedup_vs_peer']:7.1f} {row['peak_mib']:9.1f}"
+                  if "seconds" in row else f"{'':9s} {'':7s} {'':9s}")
+        print(f"{name:58s} {timing} {row['value'][0]:8.2f} ± {row['value'][1]:4.2f} "
+              f"{row['open_loop_return'][0]:8.2f} ± {row['open_loop_return'][1]:4.2f}")
     suffix = "" if device == "cpu" else f"_{device.split(':')[0]}"
     write_result(f"guided_planning_latency{suffix}", {
         "planners": rows,
-        "dataset_windows_value": data_value,
+        "dataset_windows": data,
         "settings": {"device": device, "threads": torch.get_num_threads(), "candidates": args.candidates,
                      "horizon": h, "transition_dim": models.buffer.transition_dim, "repeats": args.repeats,
                      "quality_states": args.quality_states, "train_steps": args.train_steps,
                      "guidance_scale": args.guidance_scale, "alpha": float(value.return_scale),
-                     "fixture_seconds": models.train_seconds},
+                     "fixture_seconds": models.train_seconds,
+                     "configs": {name: repr(m.config) for name, m in diffplan_methods(args.candidates,
+                                                                                     args.guidance_scale).items()}},
     })
 
 

@@ -115,3 +115,26 @@ def train_hopper_models(train_steps: int, episodes: int = 60, episode_steps: int
     for module in modules.values():
         module.eval().requires_grad_(False)
     return HopperModels(buffer, ours, peer, value, time.perf_counter() - start)
+
+
+def open_loop_returns(buffer: TrajectoryBuffer, plans: torch.Tensor, discount: float = 0.997) -> torch.Tensor:
+    """Discounted Hopper-v5 return (B,) of executing each plan's actions open loop from its own start state.
+
+    plans: (B, H, D) normalised windows; the simulator is set to each plan's first observation (the x position,
+    which the observation leaves out and the reward does not depend on, at 0) and steps through its H actions,
+    unnormalised and clipped to the action bounds.
+    """
+    env = gym.make("Hopper-v5", terminate_when_unhealthy=False)
+    env.reset(seed=0)
+    a = buffer.action_dim
+    raw = buffer.normalizer.unnormalize(plans.detach().cpu().double()).numpy()
+    returns = np.zeros(len(raw))
+    nq = env.unwrapped.model.nq
+    for i, window in enumerate(raw):
+        state = window[0, a:]
+        env.unwrapped.set_state(np.concatenate(([0.0], state[:nq - 1])), state[nq - 1:])
+        for h, action in enumerate(window[:, :a]):
+            _, reward, _, _, _ = env.step(np.clip(action, env.action_space.low, env.action_space.high))
+            returns[i] += discount**h * reward
+    env.close()
+    return torch.from_numpy(returns)

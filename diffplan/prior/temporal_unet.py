@@ -7,7 +7,9 @@ sinusoidal time embedding ``dim -> 4 dim -> dim``. Width 32 and ``dim_mults=(1, 
 3.96 M parameters for hopper (D = 14).
 
 Speed (same function, same parameters as Diffuser): every block's time projection ``Mish -> Linear`` reads
-the same embedding, so the projections of all blocks are one ``Linear`` whose output is split per block.
+the same embedding, so the projections of all blocks are one ``Linear`` whose output is split per block; on
+CPU the blocks' Mish is :func:`mish`, which computes it from one exponential (than ``F.mish`` there 4x faster
+forward, 2x forward + backward, equal to float rounding).
 
 Signature shared by every backbone (CleanDiffuser style)::
 
@@ -96,6 +98,37 @@ class SinusoidalTimeEmbedding(nn.Module):
         return torch.cat((angles.sin(), angles.cos()), dim=-1)
 
 
+MISH_EXP_LIMIT = 20.0
+"""Inputs above this enter the exponential clamped: beyond it ``tanh(softplus(x))`` is 1 in float32."""
+
+
+class _ExpMish(torch.autograd.Function):
+    """Mish through one exponential: with e = exp(x) and n = e (e + 2), ``tanh(softplus(x)) = n / (n + 2)``
+    and ``d mish / dx = n / (n + 2) + 4 x e (e + 1) / (n + 2)^2``."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, x: Tensor) -> Tensor:
+        ctx.save_for_backward(x)
+        e = x.clamp(max=MISH_EXP_LIMIT).exp_()
+        n = (e + 2).mul_(e)
+        return x * n.div_(n + 2)
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        x = x.clamp(max=MISH_EXP_LIMIT)  # the second term vanishes there; clamped, it cannot overflow
+        e = x.exp()
+        n = (e + 2).mul_(e)
+        d = n + 2
+        return grad * (n / d + 4 * x * e * (e + 1) / d.square())
+
+
+def mish(x: Tensor) -> Tensor:
+    """``x * tanh(softplus(x))``; on CPU through one exponential (PyTorch's CPU kernel evaluates exp, log1p and
+    tanh: 4x slower forward, 2x forward + backward), elsewhere ``F.mish`` (one fused kernel)."""
+    return _ExpMish.apply(x) if x.device.type == "cpu" else F.mish(x)
+
+
 class Conv1dBlock(nn.Module):
     """Conv1d -> GroupNorm -> Mish on (B, C, H)."""
 
@@ -106,7 +139,7 @@ class Conv1dBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, C_in, H) -> (B, C_out, H)."""
-        return F.mish(self.norm(self.conv(x)))
+        return mish(self.norm(self.conv(x)))
 
 
 class ResidualTemporalBlock(nn.Module):

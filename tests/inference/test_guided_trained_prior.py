@@ -80,3 +80,30 @@ def test_known_reward_guidance_moves_plans_towards_higher_reward(trained, method
     prior_return, guided_return = expected_return(base), expected_return(guided)
     print(f"\n{method}: mean return of plans {prior_return:.3f} (prior) -> {guided_return:.3f} (guided)")
     assert guided_return > prior_return + 0.5
+
+
+def test_few_step_and_warm_started_guided_plans_reach_the_return_of_many_step_plans(trained):
+    """The fast settings of the planning benchmark: DPM-Solver++ with 2 steps, and a warm start that re-noises the
+    previous plan and runs 1 of 3 steps, keep the return of guided plans made with 10 DDIM steps."""
+    prior, buffer = trained
+    likelihood = KnownReward(dense_reward, ACT, buffer.normalizer, alpha=0.1)
+    conditions = Conditions.start_goal(buffer.state_normalizer.normalize(torch.zeros(8, OBS)), H, ACT)
+
+    def plans(config: PosteriorConfig, warm: torch.Tensor | None = None) -> torch.Tensor:
+        sampler = PosteriorSampler(prior, likelihood, config)
+        return sampler.sample(conditions, generator=torch.Generator().manual_seed(1), warm_start=warm).plans
+
+    guided = {"method": "guided", "particles": 16, "select": "best", "through_denoiser": True}
+    prior_plans = plans(PosteriorConfig(method="prior", scheduler="ddim", num_steps=10, particles=1))
+    reference = plans(PosteriorConfig(scheduler="ddim", num_steps=10, **guided))
+    few = plans(PosteriorConfig(scheduler="dpmsolver++", num_steps=2, **guided))
+    warm_config = PosteriorConfig(scheduler="dpmsolver++", num_steps=3, warm_start_noise_level=0.4, warm_start_shift=0,
+                                  **guided)
+    warm = plans(warm_config, few)
+    returns = {name: float(likelihood.returns(x).mean()) for name, x in
+               (("prior", prior_plans), ("ddim 10", reference), ("dpm++ 2", few), ("warm 1 of 3", warm))}
+    print(f"\nmean return of plans: {returns}")
+    gain = returns["ddim 10"] - returns["prior"]
+    assert gain > 0.5
+    assert returns["dpm++ 2"] > returns["ddim 10"] - 0.2 * gain
+    assert returns["warm 1 of 3"] > returns["ddim 10"] - 0.2 * gain

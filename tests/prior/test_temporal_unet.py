@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from diffplan.errors import UserError
-from diffplan.prior.temporal_unet import TemporalUNet, TemporalUNetConfig, count_parameters
+from diffplan.prior import temporal_unet
+from diffplan.prior.temporal_unet import TemporalUNet, TemporalUNetConfig, count_parameters, mish
 
 
 def test_hopper_configuration_has_diffusers_parameter_count():
@@ -47,3 +48,29 @@ def test_bad_horizon_is_a_user_error_at_construction():
         TrajectoryDiffusion(net, DiffusionConfig(horizon=10, action_dim=2))
     with pytest.raises(UserError, match="n_groups"):
         TemporalUNetConfig(dim=12)
+
+
+def test_cpu_mish_matches_torch_in_value_and_gradient():
+    x = torch.cat((torch.linspace(-60, 60, 20001), torch.tensor([-1e30, 1e30, 19.99, 20.01])), dim=0)
+    x_ref = x.double().requires_grad_(True)
+    ref = x_ref * torch.tanh(torch.nn.functional.softplus(x_ref))
+    (grad_ref,) = torch.autograd.grad(ref.sum(), x_ref)
+    x_fast = x.clone().requires_grad_(True)
+    fast = mish(x_fast)
+    (grad_fast,) = torch.autograd.grad(fast.sum(), x_fast)
+    torch.testing.assert_close(fast.double(), ref, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(grad_fast.double(), grad_ref, rtol=1e-6, atol=1e-6)
+    assert torch.isfinite(grad_fast).all()
+
+
+def test_unet_with_cpu_mish_matches_torch_mish(monkeypatch):
+    torch.manual_seed(0)
+    net = TemporalUNet(TemporalUNetConfig(transition_dim=6, dim=8, dim_mults=(1, 2, 4)))
+    x, t = torch.randn(4, 16, 6, requires_grad=True), torch.tensor([0, 5, 10, 19])
+    fast = net(x, t)
+    (grad_fast,) = torch.autograd.grad(fast.square().sum(), x)
+    monkeypatch.setattr(temporal_unet, "mish", torch.nn.functional.mish)
+    ref = net(x, t)
+    (grad_ref,) = torch.autograd.grad(ref.square().sum(), x)
+    torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grad_fast, grad_ref, rtol=1e-4, atol=1e-4)
