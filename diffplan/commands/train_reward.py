@@ -13,6 +13,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+import torch
+
 from diffplan.commands.run_setup import add_run_arguments, fit_and_record, load_run_config
 from diffplan.data.minari_source import open_minari_dataset
 from diffplan.data.trajectory_buffer import TrajectoryBuffer
@@ -66,6 +68,7 @@ def train_reward(config: RewardConfig, run_dir: str | Path, resume: bool = False
     demos.check_dims(buffer.state_dim, buffer.action_dim)
     config = with_data_sizes(dataclasses.replace(config, data=data), buffer.state_dim, buffer.action_dim)
     metadata = {**buffer.model_metadata(), "demonstrations": config.demonstrations}
+    torch.manual_seed(config.trainer.seed)  # initial weights and random Fourier features follow the run's seed
     learner = build_learner(config, buffer, metadata)
     sample = irl_batches(buffer_windows(demos, buffer.normalizer), background_windows(config, buffer),
                          config.demo_batch_size)

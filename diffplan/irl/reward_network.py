@@ -3,13 +3,18 @@
 ``reward_inputs`` picks what the network reads: ``state`` (r(s), a state-only reward, the disentangled
 reward of AIRL), ``state_action`` (r(s, a)) or ``transition`` (r(s, a, s')). A network is called on one step,
 :meth:`RewardNetwork.step_reward`, or on windows of normalised rows, :meth:`RewardNetwork.forward`, with the
-signature :class:`~diffplan.inference.learned_reward.LearnedReward` expects. In a window of H rows the
+signature :class:`~diffplan.inference.learned_reward.LearnedReward` expects. With ``fourier_features`` the
+inputs first pass through fixed random Fourier features ``cos(W x + b)``, ``W ~ N(0, fourier_scale²)``
+(Rahimi & Recht): a linear reward of them (``hidden_dims: []``) is a smooth function of a Gaussian-kernel RKHS
+of length scale ``1 / fourier_scale`` in normalised units, a prior that suits a reward learned from few
+demonstrations (an unconstrained MLP fits the noise of their visitation). In a window of H rows the
 successor of row h is row h + 1, so a ``transition`` reward has no successor for the last row: its reward is
 0 there and :meth:`RewardNetwork.valid_steps` leaves it out of every loss.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,12 +37,16 @@ class RewardNetworkConfig:
         reward_inputs: ``state`` r(s), ``state_action`` r(s, a) or ``transition`` r(s, a, s').
         hidden_dims: MLP widths; ``[]`` is a linear reward of the normalised inputs (a table on one-hot states).
         state_dims: the state dimensions the reward reads (``[0, 1]``: PointMaze's position); ``[]`` = all.
+        fourier_features: number of random Fourier features of the inputs (0 = the MLP reads the inputs).
+        fourier_scale: standard deviation of their frequencies (the inverse kernel length scale, normalised units).
         state_dim, action_dim: S and A; 0 = taken from the data (a different given size is an error).
     """
 
     reward_inputs: RewardInputs = "state"
     hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
     state_dims: list[int] = field(default_factory=list)
+    fourier_features: int = 0
+    fourier_scale: float = 1.0
     state_dim: int = 0
     action_dim: int = 0
 
@@ -47,6 +56,22 @@ class RewardNetworkConfig:
                             f"{', '.join(REWARD_INPUTS)}")
         if any(width < 1 for width in self.hidden_dims):
             raise UserError(f"reward.hidden_dims must be positive widths, got {self.hidden_dims}")
+        if self.fourier_features < 0 or self.fourier_scale <= 0:
+            raise UserError(f"reward.fourier_features must be >= 0 and reward.fourier_scale > 0, got "
+                            f"{self.fourier_features} and {self.fourier_scale}")
+
+
+class FourierFeatures(nn.Module):
+    """``(..., F)`` random Fourier features ``sqrt(2 / F) cos(W x + b)`` of inputs ``(..., I)``; W and b are fixed
+    buffers (saved with the network), ``W ~ N(0, scale²)``, ``b ~ U[0, 2 pi)``."""
+
+    def __init__(self, inputs: int, features: int, scale: float) -> None:
+        super().__init__()
+        self.register_buffer("frequencies", torch.randn(inputs, features) * scale)
+        self.register_buffer("phases", torch.rand(features) * 2 * math.pi)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.cos(x @ self.frequencies + self.phases) * math.sqrt(2 / self.phases.shape[0])
 
 
 class RewardNetwork(nn.Module):
@@ -62,7 +87,10 @@ class RewardNetwork(nn.Module):
             raise UserError(f"reward.state_dims {bad} are outside the data's {config.state_dim} state dimensions")
         S, A = len(config.state_dims) or config.state_dim, config.action_dim
         inputs = {"state": S, "state_action": S + A, "transition": 2 * S + A}[config.reward_inputs]
-        self.network = mlp(inputs, 1, config.hidden_dims)
+        features = config.fourier_features
+        head = mlp(features or inputs, 1, config.hidden_dims)
+        self.network = nn.Sequential(FourierFeatures(inputs, features, config.fourier_scale), head) if features \
+            else head
 
     @property
     def action_dim(self) -> int:

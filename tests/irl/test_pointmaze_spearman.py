@@ -27,7 +27,7 @@ def test_learned_reward_ranks_held_out_states_like_the_true_dense_reward(minari_
     recipe.collect(dataset_id=HELDOUT, total_steps=3_000, eval_episodes=2, seed=1, progress=False)
     config = load_config(RewardConfig, config_path("reward-pointmaze-umaze"), [
         f"demonstrations={DEMOS}", f"data.dataset_id={DATA}", "data.device=cpu", "trainer.steps=300",
-        "trainer.batch_size=256", "tracking.mode=disabled"])
+        "trainer.batch_size=1024", "tracking.mode=disabled"])
     train_reward(config, tmp_path / "reward", progress=False)
 
     trained = load_reward(tmp_path / "reward")
@@ -39,4 +39,4 @@ def test_learned_reward_ranks_held_out_states_like_the_true_dense_reward(minari_
         learned = trained.reward.step_reward(states, torch.as_tensor(steps.actions), states)
     true = torch.exp(-(states[:, :2] - goal).norm(dim=-1))
     correlation = spearman(learned, true)
-    assert correlation > 0.5, correlation
+    assert correlation >= 0.8, correlation

@@ -44,6 +44,22 @@ def test_state_dims_select_what_the_reward_reads():
         RewardNetworkConfig("states")
 
 
+def test_fourier_features_are_fixed_smooth_features_saved_with_the_network():
+    torch.manual_seed(2)
+    config = RewardNetworkConfig("state", [], state_dims=[0, 1], fourier_features=32, fourier_scale=1.0, state_dim=4,
+                                 action_dim=2)
+    net = RewardNetwork(config)
+    assert [name for name, _ in net.named_parameters()] == ["network.1.0.weight", "network.1.0.bias"]
+    copy = RewardNetwork(config)
+    copy.load_state_dict(net.state_dict())
+    states = torch.randn(10, 4)
+    assert torch.equal(copy.step_reward(states, None), net.step_reward(states, None))
+    features = net.network[0](states[:, :2])
+    assert features.shape == (10, 32) and features.abs().max() <= (2 / 32) ** 0.5
+    with pytest.raises(UserError, match="fourier"):
+        RewardNetworkConfig("state", [], fourier_features=-1)
+
+
 def test_maxent_gradient_is_demo_minus_self_normalised_posterior_expectation():
     torch.manual_seed(1)
     net = RewardNetwork(RewardNetworkConfig("state", [8], state_dim=3, action_dim=1))
