@@ -40,6 +40,16 @@ def panels(count: int) -> tuple[plt.Figure, list[plt.Axes]]:
     return figure, list(axes.flat[:count])
 
 
+def save_figure(figure: plt.Figure, title: str, path: str | Path) -> Path:
+    """Title, lay out, write and close ``figure``; returns its path."""
+    figure.suptitle(title)
+    figure.tight_layout()
+    path = Path(path)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def plot_episodes(
     records: Sequence[EpisodeRecord],
     maze_map: Sequence[Sequence[int]],
@@ -62,12 +72,7 @@ def plot_episodes(
             axis.plot(record.goal[0], record.goal[1], "*", color="tab:red", ms=12)
         if successes is not None:
             axis.set_title("success" if successes[k] else "failure", fontsize=9)
-    figure.suptitle("planned (orange, first dashed) vs executed (blue) paths")
-    figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, "planned (orange, first dashed) vs executed (blue) paths", path)
 
 
 def plot_plans(
@@ -95,9 +100,4 @@ def plot_plans(
         if goals is not None:
             axis.plot(goals[k, 0], goals[k, 1], "*", color="tab:red", ms=12)
         axis.set_title(f"max log p(O | plan) = {log_likelihood[k, best]:.3g}", fontsize=9)
-    figure.suptitle("plans from the posterior (orange, most likely thick), start (blue), goal (red)")
-    figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(figure, "plans from the posterior (orange, most likely thick), start (blue), goal (red)", path)
