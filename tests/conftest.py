@@ -87,6 +87,14 @@ def random_box_episodes(lengths: list[int], obs_dim: int = 3, act_dim: int = 2, 
     return episodes
 
 
+def umaze(**kwargs) -> gym.Env:
+    """PointMaze U-Maze (dense reward) with 60-step episodes."""
+    from diffplan.data.collect import register_robotics_envs
+
+    register_robotics_envs()
+    return gym.make("PointMaze_UMazeDense-v3", max_episode_steps=60, **kwargs)
+
+
 def box(dim: int, bound: float = np.inf) -> gym.spaces.Box:
     return gym.spaces.Box(-bound, bound, shape=(dim,), dtype=np.float32)
 

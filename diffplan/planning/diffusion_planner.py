@@ -16,6 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+from einops import rearrange, repeat
 
 from diffplan.errors import UserError
 from diffplan.inference.known_reward import KnownReward
@@ -24,6 +25,7 @@ from diffplan.inference.posterior_sampler import PosteriorSampler
 from diffplan.inference.value_checkpoint import load_return_model
 from diffplan.irl.reward_checkpoint import load_reward
 from diffplan.planning.action_extraction import inverse_dynamics_actions, planned_actions, track_waypoints
+from diffplan.planning.arrival_time import followable_arrival
 from diffplan.planning.goal_conditions import plan_conditions
 from diffplan.planning.goal_reward import goal_distance_reward
 from diffplan.planning.planner_config import PlannerConfig
@@ -161,14 +163,30 @@ class DiffusionPlanner:
             goals = None
             if self._records[rows[0]].goal is not None:
                 goals = torch.as_tensor(np.stack([self._records[r].goal for r in rows]), dtype=torch.float32)
-            previous = torch.as_tensor(self._shifted(rows)) if group is warm else None
-            plans = self.plan(torch.as_tensor(states[rows]), goals, previous,
-                              torch.as_tensor(self._goal_rows[rows])).cpu().numpy()
+            if group is warm:
+                plans = self.plan(torch.as_tensor(states[rows]), goals, torch.as_tensor(self._shifted(rows)),
+                                  torch.as_tensor(self._goal_rows[rows])).cpu().numpy()
+            else:
+                plans = self._fresh_plans(rows, torch.as_tensor(states[rows]), goals)
             self._plans[rows] = plans
             for row, plan in zip(rows, plans, strict=True):
                 self._records[row].plans.append((int(self._steps[row]), plan[:, self.prior.action_dim:]))
         self._has_plan[due] = True
         self._since[due] = 0
+
+    def _fresh_plans(self, rows: np.ndarray, states: torch.Tensor, goals: torch.Tensor | None) -> np.ndarray:
+        """First plans of the episodes in ``rows``; with ``arrival_steps``, one per candidate arrival (one
+        batch), keeping the one a controller can follow (:func:`followable_arrival`) and its goal row."""
+        steps = self.config.arrival_steps
+        if not steps or goals is None or not self.prior.inpaint_goal:
+            return self.plan(states, goals, None, torch.as_tensor(self._goal_rows[rows])).cpu().numpy()
+        k, batch = len(steps), len(rows)
+        candidates = self.plan(repeat(states, "b s -> (k b) s", k=k), repeat(goals, "b g -> (k b) g", k=k), None,
+                               torch.as_tensor(steps).repeat_interleave(batch))
+        candidates = rearrange(candidates, "(k b) h d -> k b h d", k=k)
+        pick = followable_arrival(candidates[..., self.prior.action_dim:], steps, self.config.waypoint_position_dims)
+        self._goal_rows[rows] = np.asarray(steps)[pick.cpu().numpy()]
+        return candidates[pick, torch.arange(batch, device=pick.device)].cpu().numpy()
 
     def _shifted(self, rows: np.ndarray) -> np.ndarray:
         """The current plans of ``rows`` moved forward by the steps taken since, last row repeated."""
@@ -196,6 +214,11 @@ def check_planner_config(config: PlannerConfig, prior: TrainedPrior) -> None:
     if config.posterior.num_steps > total:
         raise UserError(f"planner.posterior.num_steps must be at most the prior's {total} training timesteps, got "
                         f"{config.posterior.num_steps}")
+    if config.arrival_steps and not prior.inpaint_goal:
+        raise UserError("planner.arrival_steps needs a prior trained with inpaint_goal=true; set arrival_steps=[]")
+    if any(not 1 <= step < prior.horizon for step in config.arrival_steps):
+        raise UserError(f"planner.arrival_steps must lie in 1..{prior.horizon - 1} (rows of the prior's horizon "
+                        f"{prior.horizon}), got {config.arrival_steps}")
     if config.reward == "return_model" and not config.return_model:
         raise UserError("planner.reward=return_model needs planner.return_model=<train-value run folder>")
     if config.reward == "learned_reward" and not config.reward_model:

@@ -30,6 +30,11 @@ class PlannerConfig:
             maze setting). With an inpainted goal, a new plan keeps the arrival time of the one it replaces
             (the goal moves to an earlier row), but no earlier than ``min_goal_steps`` ahead.
         min_goal_steps: least number of steps ahead that a replanned goal is fixed at.
+        arrival_steps: candidate rows for the inpainted goal of an episode's first plan (its arrival time),
+            e.g. ``[31, 63, 95, 127]``: one plan is drawn for each, in one batch, and the one whose largest move
+            between consecutive planned positions is smallest is kept (the one a controller can follow; a
+            close goal need not be reached by a detour, nor a far one in too few steps). Empty = the last row
+            (Diffuser). Repeated rows draw several plans for that arrival.
         action: ``first_action`` executes the plan's actions (locomotion); ``inverse_dynamics`` asks the
             prior's inverse-dynamics model for the action reaching the next planned state (train the prior
             with ``inverse_dynamics.hidden_dims``); ``waypoints`` tracks the planned states with a PD rule
@@ -50,6 +55,7 @@ class PlannerConfig:
     warm_start: bool = False
     replan_every: int = 0
     min_goal_steps: int = 16
+    arrival_steps: list[int] = field(default_factory=list)
     action: Literal["first_action", "inverse_dynamics", "waypoints"] = "waypoints"
     waypoint_position_dims: list[int] = field(default_factory=lambda: [0, 1])
     waypoint_velocity_dims: list[int] = field(default_factory=lambda: [2, 3])

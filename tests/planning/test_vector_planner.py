@@ -1,13 +1,12 @@
 """The planner batched across a gymnasium vector env: same episodes, one sampling call per step for all
 environments due, replanning that keeps the goal's arrival time, and inverse-dynamics actions."""
 
-import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from conftest import umaze
 
 from diffplan.config import load_config
-from diffplan.data.collect import register_robotics_envs
 from diffplan.data.normalizer import AffineNormalizer
 from diffplan.data.pointmaze_expert import PointMazeExpert
 from diffplan.errors import UserError
@@ -18,11 +17,6 @@ from diffplan.planning.goal_conditions import plan_conditions
 from diffplan.planning.planner_config import PlannerConfig
 from diffplan.prior.inverse_dynamics import InverseDynamics
 from diffplan.prior.prior_checkpoint import load_prior
-
-
-def umaze(**kwargs) -> gym.Env:
-    register_robotics_envs()
-    return gym.make("PointMaze_UMazeDense-v3", max_episode_steps=60, **kwargs)
 
 
 def test_episodes_do_not_depend_on_how_many_environments_run_side_by_side():

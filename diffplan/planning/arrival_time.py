@@ -1,0 +1,48 @@
+"""The goal's arrival time as a choice among candidates: the plan that a controller can follow.
+
+A goal-inpainted prior is trained on windows whose last real step sits anywhere in the window (episodes that
+end at their goal are padded), so the row where a plan's goal is fixed is its arrival time. With the goal
+always at the last row, a goal that is close must be reached by a long detour, and one that is far within
+too few steps; a prior that fails to connect the start to the goal then lets the plan jump across walls in
+its last rows. Plans drawn for several arrival rows differ in exactly this: the plan with the smallest
+largest move between consecutive planned positions is the one a tracking controller can execute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from einops import rearrange
+
+
+def largest_move(plan_positions: torch.Tensor, goal_rows: torch.Tensor) -> torch.Tensor:
+    """The largest distance between consecutive planned positions up to each plan's goal row.
+
+    Args:
+        plan_positions: ``(B, H, P)`` planned positions.
+        goal_rows: ``(B,)`` row of each plan's goal; later rows are not tracked and do not count.
+
+    Returns:
+        ``(B,)`` largest move.
+    """
+    moves = (plan_positions[:, 1:] - plan_positions[:, :-1]).norm(dim=-1)  # (B, H - 1)
+    tracked = torch.arange(moves.shape[1], device=moves.device)[None] < goal_rows[:, None]
+    return torch.where(tracked, moves, torch.zeros_like(moves)).amax(dim=1)
+
+
+def followable_arrival(plans: torch.Tensor, rows: Sequence[int], position_dims: Sequence[int]) -> torch.Tensor:
+    """For each problem, the candidate arrival whose plan has the smallest largest move.
+
+    Args:
+        plans: ``(K, B, H, S)`` planned states, candidate k with its goal at row ``rows[k]``.
+        rows: the K candidate goal rows.
+        position_dims: state dimensions of the tracked position.
+
+    Returns:
+        ``(B,)`` index into ``rows`` (the earliest arrival among equals).
+    """
+    candidates, batch = plans.shape[:2]
+    goal_rows = torch.as_tensor(list(rows), device=plans.device).repeat_interleave(batch)
+    moves = largest_move(rearrange(plans[..., list(position_dims)], "k b h p -> (k b) h p"), goal_rows)
+    return rearrange(moves, "(k b) -> k b", k=candidates).argmin(dim=0)
