@@ -33,8 +33,13 @@ evaluate() {  # maze variant overrides...
     > "$R/eval_${m}_$v.log" 2>&1
   log "$m $v: $(grep -oE '"(success_rate|normalized_score_mean)": [0-9.-]+' "$R/eval_${m}_$v/metrics.json" | tr '\n' ' ')"
 }
+declare -A HORIZON=([umaze]=128 [medium]=256 [large]=384)
+arrival_steps() {  # goal rows at 1/4, 2/4, 3/4 and all of the horizon, two plans each
+  h=${HORIZON[$1]}; echo "[$((h/4-1)),$((h/4-1)),$((h/2-1)),$((h/2-1)),$((3*h/4-1)),$((3*h/4-1)),$((h-1)),$((h-1))]"
+}
 for m in $MAZES; do
   evaluate "$m" inpaint &
+  evaluate "$m" inpaint_arrival "planner.arrival_steps=$(arrival_steps "$m")" &
   # shellcheck disable=SC2086
   evaluate "$m" guided $GUIDED &
   # shellcheck disable=SC2086
