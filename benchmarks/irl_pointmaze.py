@@ -14,7 +14,7 @@ r"""Offline IRL on PointMaze U-Maze: a reward learned from 20 expert demonstrati
     python benchmarks/irl_pointmaze.py                                  # Spearman, CPU, about a minute
     diffplan train-prior prior-pointmaze-umaze --run-dir runs/irl-prior inpaint_goal=false \
         data.dataset_id=local/pointmaze/umaze-irl-unlabelled-v0 data.device=cpu model.dim=16 \
-        'model.dim_mults=[1,2,4]' trainer.steps=3500 trainer.learning_rate=1e-3 trainer.lr_schedule=cosine \
+        'model.dim_mults=[1,2,4]' trainer.steps=6000 trainer.learning_rate=1e-3 trainer.lr_schedule=cosine \
         trainer.warmup_steps=200 trainer.ema_every=1 trainer.ema_start=500
     python benchmarks/irl_pointmaze.py --prior runs/irl-prior --episodes 50 --replan-every 32
 
