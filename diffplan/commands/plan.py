@@ -112,6 +112,9 @@ def plan_checkpoint(checkpoint: str | Path, config: PlanConfig, starts: list[lis
                         f"{config.batch_size}")
     if goals and not starts:
         raise UserError("--goal needs --start; without --start the eval-env resets give the goals")
+    if config.planner.arrival_steps:
+        raise UserError("planner.arrival_steps picks one plan in closed loop (diffplan evaluate); diffplan plan "
+                        "draws posterior samples with the goal at the last row: drop planner.arrival_steps")
     device = resolve_device(config.device)
     path = resolve_checkpoint(checkpoint)
     prior = load_prior(path, device)

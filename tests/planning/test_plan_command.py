@@ -63,6 +63,7 @@ def test_prior_plans_from_given_starts_and_goal(prior_run, tmp_path, capsys):
     (["--num-plans", "0"], "must be positive"),
     (["planner.reward=goal_distance", "planner.posterior.method=smc", "planner.posterior.num_steps=99"],
      "at most the prior's 10"),
+    (["planner.arrival_steps=[3,7]"], "drop planner.arrival_steps"),
 ])
 def test_user_errors_are_one_line(prior_run, tmp_path, capsys, argv, fragment):
     assert main(["plan", str(prior_run), *argv, f"output_dir={tmp_path / 'out'}", "device=cpu"]) == 2
