@@ -87,6 +87,17 @@ def random_box_episodes(lengths: list[int], obs_dim: int = 3, act_dim: int = 2, 
     return episodes
 
 
+def goal_dict_episode(steps: int = 12) -> tuple[dict, gym.spaces.Dict]:
+    """One all-zero episode with a goal-dict observation space (observation, achieved_goal, desired_goal)."""
+    space = gym.spaces.Dict({"observation": box(4), "achieved_goal": box(2), "desired_goal": box(2)})
+    episode = {
+        "observations": {k: np.zeros((steps + 1, s.shape[0]), np.float32) for k, s in space.spaces.items()},
+        "actions": np.zeros((steps, 2), np.float32),
+        "rewards": np.zeros(steps),
+    }
+    return episode, space
+
+
 def umaze(**kwargs) -> gym.Env:
     """PointMaze U-Maze (dense reward) with 60-step episodes."""
     from diffplan.data.collect import register_robotics_envs

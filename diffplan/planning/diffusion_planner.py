@@ -178,7 +178,7 @@ class DiffusionPlanner:
         """First plans of the episodes in ``rows``; with ``arrival_steps``, one per candidate arrival (one
         batch), keeping the one a controller can follow (:func:`followable_arrival`) and its goal row."""
         steps = self.config.arrival_steps
-        if not steps or goals is None or not self.prior.inpaint_goal:
+        if not steps or goals is None:  # check_planner_config: arrival_steps only with goal inpainting
             return self.plan(states, goals, None, torch.as_tensor(self._goal_rows[rows])).cpu().numpy()
         k, batch = len(steps), len(rows)
         candidates = self.plan(repeat(states, "b s -> (k b) s", k=k), repeat(goals, "b g -> (k b) g", k=k), None,

@@ -3,10 +3,9 @@
 import subprocess
 import sys
 
-import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import box, random_box_episodes
+from conftest import box, goal_dict_episode, random_box_episodes
 
 from diffplan.cli import main
 from diffplan.data.minari_source import open_minari_dataset
@@ -69,13 +68,7 @@ def test_shapes_that_do_not_match_the_config(capsys, make_dataset):
 
 
 def test_unknown_dict_observation_key(capsys, make_dataset):
-    steps = 12
-    space = gym.spaces.Dict({"observation": box(4), "achieved_goal": box(2), "desired_goal": box(2)})
-    episode = {
-        "observations": {k: np.zeros((steps + 1, s.shape[0]), np.float32) for k, s in space.spaces.items()},
-        "actions": np.zeros((steps, 2), np.float32),
-        "rewards": np.zeros(steps),
-    }
+    episode, space = goal_dict_episode()
     make_dataset("local/test/dict-v0", [episode], space, box(2, 1.0))
     code, _, err = run_cli(capsys, "inspect", "local/test/dict-v0", "horizon=4", "observation_keys=[velocity]")
     assert_one_line_error(code, err, "'velocity'", "achieved_goal, desired_goal, observation")

@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from conftest import box, random_box_episodes
+from conftest import box, goal_dict_episode, random_box_episodes
 from tiny_prior import DATASET, TINY_PRIOR
 
 from diffplan.cli import main
@@ -64,13 +64,7 @@ class Workspace:
             episode.attrs["total_steps"] = 0
 
     def dict_dataset(self) -> None:
-        steps = 12
-        space = gym.spaces.Dict({"observation": box(4), "achieved_goal": box(2), "desired_goal": box(2)})
-        episode = {
-            "observations": {k: np.zeros((steps + 1, s.shape[0]), np.float32) for k, s in space.spaces.items()},
-            "actions": np.zeros((steps, 2), np.float32),
-            "rewards": np.zeros(steps),
-        }
+        episode, space = goal_dict_episode()
         self.make_dataset(DATASET, [episode], space, box(2, 1.0))
 
     def train_prior(self, *overrides: str) -> list[str]:
