@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from diffplan.data.collect import collect_dataset
 from diffplan.data.policies import RandomPolicy
@@ -25,6 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="episodes of the eval env behind each reference score (expert and random)")
     parser.add_argument("--seed", type=int, default=0, help="master seed")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset with the same id")
+    parser.add_argument("--maze-map", default=None,
+                        help="pointmaze recipes: your own maze instead of the recipe's, as JSON rows of 0 (free), "
+                             "1 (wall) and one \"g\" (the eval goal cell), or a file holding them; needs --dataset-id "
+                             "(default: the recipe's map)")
+    parser.add_argument("--eval-steps", type=int, default=None,
+                        help="pointmaze recipes: episode length of the eval env (default: 300 / 600 / 800 for "
+                             "U-Maze / Medium / Large)")
     parser.add_argument("--env", default=None,
                         help="instead of a recipe: any gymnasium id, collected with --policy (needs --dataset-id) "
                              "(default: none; then a recipe)")
@@ -35,6 +43,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "with the recipes")
     parser.add_argument("--episodes", type=int, default=None,
                         help="episode budget for --env (default: none; then --steps)")
+
+
+def read_maze_map(text: str | None) -> list | None:
+    """``--maze-map``: JSON rows, or the path of a file holding them; None when not given."""
+    if text is None:
+        return None
+    source = Path(text)
+    if not text.lstrip().startswith("[") and source.is_file():
+        text = source.read_text()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise UserError(f"--maze-map is neither JSON rows nor a file of them: {text[:60]!r}; e.g. "
+                        "'[[1,1,1,1],[1,\"g\",0,1],[1,1,1,1]]'") from None
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -50,7 +72,8 @@ def run(args: argparse.Namespace) -> dict:
             raise UserError(f"unknown recipe '{args.recipe}'; choose one of {', '.join(RECIPES)}")
         dataset = RECIPES[args.recipe].collect(
             dataset_id=args.dataset_id, total_steps=args.steps, eval_episodes=args.eval_episodes,
-            seed=args.seed, overwrite=args.overwrite,
+            seed=args.seed, overwrite=args.overwrite, maze_map=read_maze_map(args.maze_map),
+            eval_steps=args.eval_steps,
         )
     else:
         if args.dataset_id is None:

@@ -87,9 +87,22 @@ def run_pipeline(config: PipelineConfig, run_dir: Path, resume: bool = False) ->
     stages["evaluate"] = "done"
     metrics["learning_curves_png"] = str(plot_learning_curves(prior_dir / "metrics.jsonl",
                                                               run_dir / "learning_curves.png"))
-    summary = {"stages": stages, **metrics}
+    summary = {"stages": stages, "headline": headline(metrics), **metrics}
     (run_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def headline(metrics: dict) -> str:
+    """One sentence: the planner's normalised score and success beside the baselines' on the same episodes."""
+    if "normalized_score_mean" not in metrics:
+        return f"success {100 * metrics['success_rate']:.0f} % over {metrics['episodes']:.0f} episodes"
+    line = (f"normalised score {metrics['normalized_score_mean']:.1f} ± {metrics['normalized_score_se']:.1f} "
+            f"(success {100 * metrics['success_rate']:.0f} %)")
+    baselines = metrics.get("baselines", {})
+    if baselines:
+        line += "; on the same episodes " + ", ".join(
+            f"{name} {scores['normalized_score_mean']:.1f}" for name, scores in baselines.items())
+    return line + f" ({metrics['episodes']:.0f} episodes, protocol {metrics.get('protocol', 'dataset')})"
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -27,7 +27,8 @@ def train_prior(config: PriorConfig, run_dir, resume: bool = False, progress: bo
     config = with_data_sizes(dataclasses.replace(config, data=data), buffer.action_dim, buffer.state_dim)
     torch.manual_seed(config.trainer.seed)  # the initial weights follow the run's seed too
     learner = PriorLearner(build_diffusion(config), config.inpaint_goal, buffer.model_metadata(),
-                           build_inverse_dynamics(config), config.inverse_dynamics.weight)
+                           build_inverse_dynamics(config), config.inverse_dynamics.weight,
+                           config.goal_condition_dims)
     trainer, metrics = fit_and_record(learner, buffer.sample, config, run_dir, accelerator, "train-prior", resume,
                                       progress)
     return {"run_dir": str(run_dir), "step": trainer.step, "data": buffer.describe(), **metrics}

@@ -14,7 +14,11 @@ class DataConfig:
         dataset_id: Minari dataset id, local (``local/pointmaze/umaze-dense-v0``) or remote
             (``mujoco/hopper/medium-v0``, needs ``download: true`` and network access).
         download: download a remote dataset that is not on this machine.
-        horizon: window length H of the trajectories the prior models.
+        horizon: window length H of the trajectories the prior models (rows).
+        stride: environment steps between consecutive rows of a window (1 = every step). A window covers
+            ``(H - 1) · stride + 1`` steps: a longer route for the same model size, for planners that follow
+            the plan's path rather than its clock (``planner.action=pursuit``); a row's action is that of its
+            own step only.
         observation_keys: dict keys forming the state, in order; empty = default rule of
             :class:`~diffplan.data.observation_layout.ObservationLayout`.
         goal_key: dict key of the goal; empty = default rule (``desired_goal`` for goal environments).
@@ -31,6 +35,7 @@ class DataConfig:
     dataset_id: str = "local/pointmaze/umaze-dense-v0"
     download: bool = False
     horizon: int = 32
+    stride: int = 1
     observation_keys: list[str] | None = None
     goal_key: str | None = None
     normalizer: Literal["gaussian", "limits"] = "gaussian"

@@ -20,9 +20,11 @@ PointMaze ids mirror Minari's ``D4RL/pointmaze/<maze>[-dense]-v2`` (sparse has n
 PointMaze (D4RL recipe): one continuing run of ``total_steps`` steps (``continuing_task=True,
 reset_target=True, max_episode_steps=total_steps``), actions = Q-iteration/PD expert + N(0, 0.5^2),
 clipped to [-1, 1]; reaching the goal ends the dataset episode (truncated) and the env resamples its goal.
-Eval env: ``reset_target=False, continuing_task=True``, 300 / 600 / 800 steps (U-Maze / Medium / Large).
-Reference scores: ``ref_max`` of the noise-free expert and ``ref_min`` of uniform random actions, each over
-``eval_episodes`` episodes of the eval env.
+Eval env (Minari's protocol, :mod:`diffplan.data.pointmaze_maps`): the map with one fixed goal cell,
+every other free cell a possible start, ``reset_target=False, continuing_task=True``, 300 / 600 / 800 steps
+(U-Maze / Medium / Large). Reference scores: ``ref_max`` of the noise-free expert and ``ref_min`` of uniform
+random actions, each over ``eval_episodes`` episodes of the eval env. ``maze_map=`` (rows of 0 / 1 with one
+``"g"``) collects, scores and evaluates on a user's own map instead.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from minari.dataset.minari_dataset import MinariDataset
 from diffplan.data.collect import check_request, collect_dataset, split_at_success
 from diffplan.data.pendulum_expert import PendulumSwingUpExpert
 from diffplan.data.pointmaze_expert import PointMazeExpert
+from diffplan.data.pointmaze_maps import STANDARD_MAPS, check_maze_map, standard_eval_map, without_goal
 from diffplan.data.policies import EpisodeMixture, NoisyPolicy, Policy, RandomPolicy
 from diffplan.data.reference_scores import reference_scores
 from diffplan.errors import UserError
@@ -44,7 +47,7 @@ from diffplan.errors import UserError
 POINTMAZE_DEFAULT_STEPS = 200_000
 """Default PointMaze budget (D4RL used 1,000,000 for U-Maze): enough to train a diffusion prior, about a
 minute of collection on two CPU cores."""
-POINTMAZE_EVAL_STEPS = {"umaze": 300, "medium": 600, "large": 800}
+POINTMAZE_EVAL_STEPS = {maze: steps for maze, (_, _, steps) in STANDARD_MAPS.items()}
 POINTMAZE_ACTION_NOISE = 0.5
 _MAZE_ENV_NAMES = {"umaze": "UMaze", "medium": "Medium", "large": "Large"}
 
@@ -72,8 +75,19 @@ class Recipe:
         seed: int = 0,
         overwrite: bool = False,
         progress: bool = True,
+        maze_map: list[list[Any]] | None = None,
+        eval_steps: int | None = None,
     ) -> MinariDataset:
         """Collect this recipe's dataset; see :func:`collect_recipe`."""
+        if (maze_map is not None or eval_steps is not None) and not self.name.startswith("pointmaze"):
+            raise UserError(f"maze_map and eval_steps are options of the pointmaze recipes, not of {self.name}")
+        if maze_map is not None and not dataset_id:
+            raise UserError("a custom maze map needs its own dataset id, e.g. --dataset-id local/pointmaze/mymaze-v0")
+        if eval_steps is not None and (isinstance(eval_steps, bool) or not isinstance(eval_steps, int)
+                                       or eval_steps <= 0):
+            raise UserError(f"eval_steps must be a positive integer, got {eval_steps!r}")
+        maze_options = {"maze_map": check_maze_map(maze_map) if maze_map is not None else None,
+                        "eval_steps": eval_steps} if self.name.startswith("pointmaze") else {}
         dataset_id = dataset_id or self.dataset_id
         total_steps = self.default_total_steps if total_steps is None else total_steps
         check_request(dataset_id, total_steps=total_steps, overwrite=overwrite)
@@ -86,6 +100,7 @@ class Recipe:
             seeds=_Seeds(seed),
             overwrite=overwrite,
             progress=progress,
+            **maze_options,
         )
 
 
@@ -111,12 +126,16 @@ def _collect_pointmaze(
     seeds: _Seeds,
     overwrite: bool,
     progress: bool,
+    maze_map: list[list[Any]] | None,
+    eval_steps: int | None,
 ) -> MinariDataset:
     env_id = f"PointMaze_{_MAZE_ENV_NAMES[maze]}{'Dense' if dense else ''}-v3"
+    eval_map = maze_map if maze_map is not None else standard_eval_map(maze)
     eval_kwargs: dict[str, Any] = {
+        "maze_map": eval_map,
         "continuing_task": True,
         "reset_target": False,
-        "max_episode_steps": POINTMAZE_EVAL_STEPS[maze],
+        "max_episode_steps": eval_steps or POINTMAZE_EVAL_STEPS[maze],
     }
     scores = reference_scores(
         env_id,
@@ -133,7 +152,8 @@ def _collect_pointmaze(
         policy,
         dataset_id,
         total_steps=total_steps,
-        env_kwargs={"continuing_task": True, "reset_target": True, "max_episode_steps": total_steps},
+        env_kwargs={"maze_map": without_goal(eval_map), "continuing_task": True, "reset_target": True,
+                    "max_episode_steps": total_steps},
         eval_env_kwargs=eval_kwargs,
         seed=seeds.seed,
         overwrite=overwrite,
@@ -145,7 +165,8 @@ def _collect_pointmaze(
             f"{env_id}, {reward} reward: one continuing run of {total_steps} steps; a Q-iteration planner over "
             "maze cells gives waypoints, a PD controller follows them, Gaussian action noise (std 0.5) is "
             "added; reaching the goal truncates the episode and the env resamples the goal "
-            "(D4RL maze2d recipe, collected locally by diffplan)."
+            "(D4RL maze2d recipe, collected locally by diffplan). Eval env: one fixed goal cell, starts in every "
+            "other free cell (Minari's D4RL/pointmaze protocol)."
         ),
         split_episode=split_at_success,
         progress=progress,
@@ -246,6 +267,8 @@ def collect_recipe(
     seed: int = 0,
     overwrite: bool = False,
     progress: bool = True,
+    maze_map: list[list[Any]] | None = None,
+    eval_steps: int | None = None,
 ) -> MinariDataset:
     """Collect the named recipe's dataset (the entry point of ``diffplan collect``).
 
@@ -257,6 +280,9 @@ def collect_recipe(
         seed: master seed (env, eval episodes and policy noise are derived from it).
         overwrite: replace an existing dataset with the same id.
         progress: show a progress bar.
+        maze_map: PointMaze only: a user's own map (rows of 0 / 1 with one goal cell ``"g"``) in place of the
+            recipe's; needs ``dataset_id``.
+        eval_steps: PointMaze only: episode length of the eval env (default: the maze's 300 / 600 / 800).
 
     Returns:
         The written dataset; ``minari.get_normalized_score(dataset, returns)`` works on it.
@@ -271,4 +297,6 @@ def collect_recipe(
         seed=seed,
         overwrite=overwrite,
         progress=progress,
+        maze_map=maze_map,
+        eval_steps=eval_steps,
     )

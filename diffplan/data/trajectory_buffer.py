@@ -2,7 +2,8 @@
 
 A trajectory row is ``[a_t, s_t]`` (actions first, as in Diffuser), normalised. All steps of all episodes
 are stored end to end, ``rows: (N, A + S)``; a window of horizon H starting at flat index i is
-``rows[i : i + H]``. Windows never cross episodes: only starts whose window fits in the episode are
+``rows[i : i + H]`` (with ``stride`` k: ``rows[i : i + (H - 1) k + 1 : k]``). Windows never cross
+episodes: only starts whose window fits in the episode are
 sampled, or, with ``short_episodes="pad"``, windows running past the episode end are padded with rows
 that are zero in normalised space and flagged in ``mask`` so that losses ignore them.
 """
@@ -115,20 +116,27 @@ class TrajectoryBuffer:
         termination_penalty: float = 0.0,
         device: str | torch.device = "cpu",
         dataset_id: str = "",
+        stride: int = 1,
     ):
         check_options(horizon, normalizer, short_episodes, discount)
+        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+            raise UserError(f"data.stride must be a positive integer, got {stride!r}")
         self.horizon = horizon
+        self.stride = stride
+        span = (horizon - 1) * stride + 1  # environment steps a window covers
         self.layout = layout
         self.dataset_id = dataset_id
         self.short_episodes = short_episodes
         self.device = torch.device(device)
         lengths = steps.episode_lengths
-        keep = lengths >= horizon if short_episodes == "drop" else np.ones_like(lengths, dtype=bool)
+        keep = lengths >= span if short_episodes == "drop" else np.ones_like(lengths, dtype=bool)
         self.num_dropped_episodes = int((~keep).sum())
         if not keep.any():
             raise UserError(
-                f"every episode of '{dataset_id}' is shorter than the horizon {horizon} (longest: "
-                f"{int(lengths.max())} steps); lower data.horizon or set data.short_episodes=pad"
+                f"every episode of '{dataset_id}' is shorter than the horizon {horizon}"
+                + (f" at stride {stride} ({span} steps)" if stride > 1 else "")
+                + f" (longest: {int(lengths.max())} steps); lower data.horizon or data.stride, or set "
+                "data.short_episodes=pad"
             )
         if self.num_dropped_episodes:
             log.info("dropped %d of %d episodes shorter than horizon %d",
@@ -161,10 +169,10 @@ class TrajectoryBuffer:
             goals = steps.goals[step_kept]
             self.goals = on_device(np.stack([np.median(g, axis=0) for g in np.split(goals, ends[:-1])]))
         step_in_episode = np.arange(int(ends[-1])) - np.repeat(ends - lengths, lengths)
-        fits = step_in_episode + horizon <= np.repeat(lengths, lengths)
+        fits = step_in_episode + span <= np.repeat(lengths, lengths)
         starts = np.flatnonzero(fits if short_episodes == "drop" else np.ones_like(fits))
         self.window_starts = on_device(starts, torch.long)
-        self._offsets = torch.arange(horizon, device=self.device)
+        self._offsets = torch.arange(horizon, device=self.device) * stride
 
     @property
     def state_normalizer(self) -> AffineNormalizer:
@@ -197,8 +205,10 @@ class TrajectoryBuffer:
         index = starts[:, None] + self._offsets  # (B, H)
         episode = self.episode_of_step[starts]
         if self.short_episodes == "pad":
+            # a row is real while the row before it had not reached the episode's last step, so the last
+            # step itself is always a window's last real row, whatever the stride
             end = self.episode_end[episode][:, None]
-            mask = index < end
+            mask = (index - self.stride < end - 1) | (self._offsets == 0)
             x = gather_rows(self.rows, torch.minimum(index, end - 1)) * mask[..., None]
         else:
             mask = torch.ones_like(index, dtype=torch.bool)
@@ -240,6 +250,7 @@ class TrajectoryBuffer:
         return {
             "dataset_id": self.dataset_id,
             "horizon": self.horizon,
+            "stride": self.stride,
             "action_dim": self.action_dim,
             "state_dim": self.state_dim,
             "observation_layout": self.layout.to_dict(),
@@ -255,6 +266,7 @@ class TrajectoryBuffer:
             "dropped_episodes": self.num_dropped_episodes,
             "windows": self.num_windows,
             "horizon": self.horizon,
+            "stride": self.stride,
             "state_dim": self.state_dim,
             "action_dim": self.action_dim,
             "goal_dim": self.layout.goal_dim,
@@ -281,6 +293,7 @@ class TrajectoryBuffer:
             termination_penalty=config.termination_penalty,
             device=device,
             dataset_id=config.dataset_id,
+            stride=config.stride,
         )
         buffer.check_dims(config.state_dim, config.action_dim)
         return buffer

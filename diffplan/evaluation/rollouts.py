@@ -31,6 +31,7 @@ class EvaluationResult:
         successes: ``(n,)`` bool, whether ``info["success"]`` (or ``is_success``) was true at any step.
         lengths: ``(n,)`` episode lengths.
         normalized: ``(n,)`` normalised scores ×100, or None without reference scores.
+        arrivals: ``(n,)`` step of the first success (1 = after the first action), NaN where none.
         extra: further scalars reported by :meth:`metrics`.
         videos: ``(T, height, width, 3)`` uint8 frames of the recorded episodes.
     """
@@ -39,6 +40,7 @@ class EvaluationResult:
     successes: np.ndarray
     lengths: np.ndarray
     normalized: np.ndarray | None = None
+    arrivals: np.ndarray | None = None
     extra: dict[str, float] = field(default_factory=dict)
     videos: list[np.ndarray] = field(default_factory=list)
 
@@ -48,10 +50,13 @@ class EvaluationResult:
         return float(x.mean()), se
 
     def metrics(self) -> dict[str, float]:
-        """Flat scalars: return_mean/se, success_rate, length_mean, normalized_score_mean/se."""
+        """Flat scalars: return_mean/se, success_rate, length_mean, arrival_step_mean (over the successful
+        episodes), normalized_score_mean/se."""
         return_mean, return_se = self._mean_se(self.returns)
         out = {"return_mean": return_mean, "return_se": return_se, "success_rate": float(self.successes.mean()),
                "length_mean": float(self.lengths.mean()), "episodes": float(len(self.returns))}
+        if self.arrivals is not None and np.isfinite(self.arrivals).any():
+            out["arrival_step_mean"] = float(np.nanmean(self.arrivals))
         if self.normalized is not None:
             out["normalized_score_mean"], out["normalized_score_se"] = self._mean_se(self.normalized)
         return {**out, **self.extra}
@@ -122,12 +127,14 @@ def evaluate_actor(
     actor = as_vector_actor(actor, num_envs)
     returns, lengths = np.zeros(episodes), np.zeros(episodes, dtype=np.int64)
     successes = np.zeros(episodes, dtype=bool)
+    arrivals = np.full(episodes, np.nan)
     frames: dict[int, list[np.ndarray]] = {k: [] for k in range(min(video_episodes, episodes))}
     episode_of = np.where(np.arange(num_envs) < episodes, np.arange(num_envs), -1)
     next_episode = min(num_envs, episodes)
     obs, infos = envs.reset(seed=[seed + int(k) if k >= 0 else None for k in episode_of])
     active = episode_of >= 0
     total, steps, success = np.zeros(num_envs), np.zeros(num_envs, dtype=np.int64), np.zeros(num_envs, dtype=bool)
+    arrival = np.full(num_envs, np.nan)
     actor.start(envs, np.flatnonzero(active), obs, infos)
     _record_frames(envs, frames, episode_of, active)
     bar = progress_bar(enabled=progress, total=episodes, desc="evaluating", unit="episode")
@@ -135,7 +142,9 @@ def evaluate_actor(
         obs, rewards, terminated, truncated, infos = envs.step(actor.act(obs, infos, active))
         total += np.where(active, rewards, 0.0)
         steps += active
-        success |= active & _successes(infos, num_envs)
+        succeeded = active & _successes(infos, num_envs)
+        arrival = np.where(succeeded & ~success, steps, arrival)
+        success |= succeeded
         _record_frames(envs, frames, episode_of, active)
         done = terminated | truncated
         if max_steps is not None:
@@ -143,7 +152,7 @@ def evaluate_actor(
         finished = done & active
         for slot in np.flatnonzero(finished):
             k = episode_of[slot]
-            returns[k], lengths[k], successes[k] = total[slot], steps[slot], success[slot]
+            returns[k], lengths[k], successes[k], arrivals[k] = total[slot], steps[slot], success[slot], arrival[slot]
             bar.update()
             bar.set_postfix(success=f"{successes[: next_episode].sum()}/{bar.n}")
         if not done.any():
@@ -157,14 +166,14 @@ def evaluate_actor(
         seeds = [seed + int(episode_of[slot]) if restart[slot] else None for slot in range(num_envs)]
         obs, infos = envs.reset(seed=seeds, options={"reset_mask": done})
         active = episode_of >= 0
-        total[done], steps[done], success[done] = 0.0, 0, False
+        total[done], steps[done], success[done], arrival[done] = 0.0, 0, False, np.nan
         if restart.any():
             actor.start(envs, np.flatnonzero(restart), obs, infos)
             _record_frames(envs, frames, np.where(restart, episode_of, -1), restart)
     bar.close()
     normalized = normalized_scores(returns, *ref_scores) if ref_scores is not None else None
     videos = [np.stack(frames[k]) for k in sorted(frames) if frames[k]]
-    return EvaluationResult(returns, successes, lengths, normalized, videos=videos)
+    return EvaluationResult(returns, successes, lengths, normalized, arrivals, videos=videos)
 
 
 def _record_frames(envs: gym.vector.VectorEnv, frames: dict[int, list[np.ndarray]], episode_of: np.ndarray,

@@ -13,7 +13,7 @@ from torch import Tensor
 from diffplan.data.trajectory_buffer import TrajectoryBuffer
 from diffplan.errors import UserError
 from diffplan.irl.irl_batch import WindowSource, renormalise
-from diffplan.prior.inpainting import Conditions
+from diffplan.prior.inpainting import Conditions, last_real_rows
 from diffplan.prior.prior_checkpoint import TrainedPrior
 from diffplan.prior.sampling import sample
 
@@ -29,7 +29,8 @@ def prior_window_pool(prior: TrainedPrior, buffer: TrajectoryBuffer, count: int,
         windows = buffer.sample(min(chunk, count - begin))
         x = renormalise(windows.x, windows.mask, buffer.normalizer, prior.normalizer)
         conditions = Conditions.from_windows(x, prior.action_dim, windows.mask, goal=prior.inpaint_goal)
-        plans = sample(prior.diffusion, tuple(x.shape), conditions, solver, num_steps, device=buffer.device)
+        denoiser = prior.denoiser(conditions, last_real_rows(x, windows.mask) if prior.inpaint_goal else None)
+        plans = sample(denoiser, tuple(x.shape), conditions, solver, num_steps, device=buffer.device)
         pool.append(renormalise(plans, torch.ones_like(windows.mask), prior.normalizer, buffer.normalizer))
     return torch.cat(pool)
 

@@ -26,9 +26,16 @@ def largest_move(plan_positions: torch.Tensor, goal_rows: torch.Tensor) -> torch
     Returns:
         ``(B,)`` largest move.
     """
-    moves = (plan_positions[:, 1:] - plan_positions[:, :-1]).norm(dim=-1)  # (B, H - 1)
-    tracked = torch.arange(moves.shape[1], device=moves.device)[None] < goal_rows[:, None]
+    moves, tracked = tracked_moves(plan_positions, goal_rows)
     return torch.where(tracked, moves, torch.zeros_like(moves)).amax(dim=1)
+
+
+def tracked_moves(plan_positions: torch.Tensor, goal_rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Distances between consecutive planned positions ``(B, H - 1)`` and whether each is tracked (before
+    its plan's goal row), from positions ``(B, H, P)`` and goal rows ``(B,)``."""
+    moves = (plan_positions[:, 1:] - plan_positions[:, :-1]).norm(dim=-1)
+    tracked = torch.arange(moves.shape[1], device=moves.device)[None] < goal_rows[:, None]
+    return moves, tracked
 
 
 def followable_arrival(plans: torch.Tensor, rows: Sequence[int], position_dims: Sequence[int]) -> torch.Tensor:
@@ -46,3 +53,35 @@ def followable_arrival(plans: torch.Tensor, rows: Sequence[int], position_dims: 
     goal_rows = torch.as_tensor(list(rows), device=plans.device).repeat_interleave(batch)
     moves = largest_move(rearrange(plans[..., list(position_dims)], "k b h p -> (k b) h p"), goal_rows)
     return rearrange(moves, "(k b) -> k b", k=candidates).argmin(dim=0)
+
+
+def shortest_unbroken(plans: torch.Tensor, rows: Sequence[int], position_dims: Sequence[int],
+                      jump_ratio: float) -> torch.Tensor:
+    """For each problem, the candidate with the shortest planned path among those that do not jump.
+
+    A plan jumps when one of its moves is longer than ``jump_ratio`` times its median move (both up to its goal
+    row): consecutive rows of a prior's sample are one control step apart, so a move many times the typical
+    one is a leap the dynamics cannot make (typically across a wall). Among unbroken plans the shortest path is
+    the quickest to follow; where every candidate jumps, the one with the smallest largest move is kept
+    (:func:`followable_arrival`).
+
+    Args:
+        plans: ``(K, B, H, S)`` planned states, candidate k with its goal at row ``rows[k]``.
+        rows: the K candidate goal rows.
+        position_dims: state dimensions of the tracked position.
+        jump_ratio: largest allowed ratio of a move to the plan's median move.
+
+    Returns:
+        ``(B,)`` index into ``rows``.
+    """
+    candidates, batch = plans.shape[:2]
+    goal_rows = torch.as_tensor(list(rows), device=plans.device).repeat_interleave(batch)
+    moves, tracked = tracked_moves(rearrange(plans[..., list(position_dims)], "k b h p -> (k b) h p"), goal_rows)
+    median = torch.where(tracked, moves, torch.full_like(moves, float("nan"))).nanmedian(dim=1).values
+    largest = torch.where(tracked, moves, torch.zeros_like(moves)).amax(dim=1)
+    length = torch.where(tracked, moves, torch.zeros_like(moves)).sum(dim=1)
+    unbroken = rearrange(largest <= jump_ratio * median, "(k b) -> k b", k=candidates)
+    length = rearrange(length, "(k b) -> k b", k=candidates)
+    shortest = torch.where(unbroken, length, torch.full_like(length, float("inf"))).argmin(dim=0)
+    fallback = rearrange(largest, "(k b) -> k b", k=candidates).argmin(dim=0)
+    return torch.where(unbroken.any(dim=0), shortest, fallback)

@@ -25,9 +25,10 @@ from diffplan.inference.posterior_sampler import PosteriorSampler
 from diffplan.inference.value_checkpoint import load_return_model
 from diffplan.irl.reward_checkpoint import load_reward
 from diffplan.planning.action_extraction import inverse_dynamics_actions, planned_actions, track_waypoints
-from diffplan.planning.arrival_time import followable_arrival
+from diffplan.planning.arrival_time import followable_arrival, shortest_unbroken
 from diffplan.planning.goal_conditions import plan_conditions
 from diffplan.planning.goal_reward import goal_distance_reward
+from diffplan.planning.path_pursuit import pursuit_actions
 from diffplan.planning.planner_config import PlannerConfig
 from diffplan.prior.prior_checkpoint import TrainedPrior
 
@@ -39,11 +40,13 @@ class EpisodeRecord:
     Attributes:
         states: ``(S,)`` state at each step.
         plans: list of ``(step, plan states (H, S))``.
+        goal_rows: the row of each plan's goal (its arrival; the last row without goal inpainting).
         goal: ``(G,)`` or None.
     """
 
     states: list[np.ndarray] = field(default_factory=list)
     plans: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    goal_rows: list[int] = field(default_factory=list)
     goal: np.ndarray | None = None
 
 
@@ -95,7 +98,7 @@ class DiffusionPlanner:
         )
         # previous plans come shifted by the steps each environment executed since it was made
         posterior = dataclasses.replace(config.posterior, warm_start_shift=0)
-        sampler = PosteriorSampler(prior.diffusion, self.likelihood(goals), posterior)
+        sampler = PosteriorSampler(prior.denoiser(conditions, goal_rows), self.likelihood(goals), posterior)
         warm = prior.normalizer.normalize(previous.to(self.device)) if previous is not None else None
         samples = sampler.sample(conditions, generator=self.generator, warm_start=warm)
         return prior.normalizer.unnormalize(samples.plans)
@@ -111,18 +114,28 @@ class DiffusionPlanner:
         states = layout.state(obs).astype(np.float32)
         for slot in np.flatnonzero(active):
             self._records[slot].states.append(states[slot])
+        if config.replan_when_stalled > 0:  # no progress along the plan for that long: draw a fresh first plan
+            self._has_plan &= ~(active & (self._stalled >= config.replan_when_stalled))
         due = active & (~self._has_plan | ((config.replan_every > 0) & (self._since >= config.replan_every)))
         if due.any():
             self._replan(due, states)
         actions = np.zeros((self._slots, self.prior.action_dim), dtype=np.float32)
         rows = np.flatnonzero(active)
         plan_states = self._plans[rows, :, self.prior.action_dim:]
-        since, last_row = self._since[rows], np.minimum(self._goal_rows[rows], horizon - 1)
+        since, last_row = self._since[rows] // self.prior.stride, np.minimum(self._goal_rows[rows], horizon - 1)
         if config.action == "first_action":
             chosen = planned_actions(self._plans[rows, :, : self.prior.action_dim], since)
         elif config.action == "inverse_dynamics":
             chosen = inverse_dynamics_actions(self.prior.inverse_dynamics, self.prior.normalizer, self.prior.action_dim,
                                               plan_states, since, last_row, states[rows])
+        elif config.action == "pursuit":
+            position, velocity = config.waypoint_position_dims, config.waypoint_velocity_dims
+            before = self._progress[rows]
+            chosen, self._progress[rows] = pursuit_actions(
+                plan_states[..., position], last_row, before, states[rows][:, position],
+                states[rows][:, velocity], config.lookahead, config.pursuit_search, config.kp, config.kd)
+            moved_on = (self._progress[rows] > before) | (self._progress[rows] >= last_row)
+            self._stalled[rows] = np.where(moved_on, 0, self._stalled[rows] + 1)
         else:
             chosen = track_waypoints(plan_states, since, last_row, states[rows], config.waypoint_position_dims,
                                      config.waypoint_velocity_dims, config.kp, config.kd)
@@ -138,6 +151,8 @@ class DiffusionPlanner:
             self._plans = np.zeros((num_envs, horizon, width), dtype=np.float32)
             self._has_plan = np.zeros(num_envs, dtype=bool)
             self._since = np.zeros(num_envs, dtype=np.int64)
+            self._progress = np.zeros(num_envs, dtype=np.int64)
+            self._stalled = np.zeros(num_envs, dtype=np.int64)
             self._steps = np.zeros(num_envs, dtype=np.int64)
             self._goal_rows = np.full(num_envs, horizon - 1, dtype=np.int64)
             self._records: list[EpisodeRecord | None] = [None] * num_envs
@@ -153,7 +168,8 @@ class DiffusionPlanner:
         """New plans for the ``due`` slots: warm-started ones and fresh ones in (at most) two batches."""
         config, horizon = self.config, self.prior.horizon
         replanned = due & self._has_plan
-        self._goal_rows[replanned] = np.maximum(self._goal_rows[replanned] - self._since[replanned],
+        rows_done = self._since[replanned] // self.prior.stride
+        self._goal_rows[replanned] = np.maximum(self._goal_rows[replanned] - rows_done,
                                                 min(config.min_goal_steps, horizon - 1))
         warm = replanned if config.warm_start else np.zeros_like(due)
         for group in (warm, due & ~warm):
@@ -171,12 +187,15 @@ class DiffusionPlanner:
             self._plans[rows] = plans
             for row, plan in zip(rows, plans, strict=True):
                 self._records[row].plans.append((int(self._steps[row]), plan[:, self.prior.action_dim:]))
+                self._records[row].goal_rows.append(int(self._goal_rows[row]))
         self._has_plan[due] = True
         self._since[due] = 0
+        self._progress[due] = 0
+        self._stalled[due] = 0
 
     def _fresh_plans(self, rows: np.ndarray, states: torch.Tensor, goals: torch.Tensor | None) -> np.ndarray:
         """First plans of the episodes in ``rows``; with ``arrival_steps``, one per candidate arrival (one
-        batch), keeping the one a controller can follow (:func:`followable_arrival`) and its goal row."""
+        batch), keeping the one ``arrival_choice`` prefers and its goal row."""
         steps = self.config.arrival_steps
         if not steps or goals is None:  # check_planner_config: arrival_steps only with goal inpainting
             return self.plan(states, goals, None, torch.as_tensor(self._goal_rows[rows])).cpu().numpy()
@@ -184,13 +203,16 @@ class DiffusionPlanner:
         candidates = self.plan(repeat(states, "b s -> (k b) s", k=k), repeat(goals, "b g -> (k b) g", k=k), None,
                                torch.as_tensor(steps).repeat_interleave(batch))
         candidates = rearrange(candidates, "(k b) h d -> k b h d", k=k)
-        pick = followable_arrival(candidates[..., self.prior.action_dim:], steps, self.config.waypoint_position_dims)
+        plan_states, dims = candidates[..., self.prior.action_dim:], self.config.waypoint_position_dims
+        pick = followable_arrival(plan_states, steps, dims) if self.config.arrival_choice == "smallest_move" \
+            else shortest_unbroken(plan_states, steps, dims, self.config.jump_ratio)
         self._goal_rows[rows] = np.asarray(steps)[pick.cpu().numpy()]
         return candidates[pick, torch.arange(batch, device=pick.device)].cpu().numpy()
 
     def _shifted(self, rows: np.ndarray) -> np.ndarray:
         """The current plans of ``rows`` moved forward by the steps taken since, last row repeated."""
-        index = np.minimum(self._since[rows, None] + np.arange(self.prior.horizon), self.prior.horizon - 1)
+        index = np.minimum(self._since[rows, None] // self.prior.stride + np.arange(self.prior.horizon),
+                           self.prior.horizon - 1)
         return self._plans[rows[:, None], index]
 
     # The single-environment Policy protocol (collection) -----------------------------------------------
@@ -226,17 +248,27 @@ def check_planner_config(config: PlannerConfig, prior: TrainedPrior) -> None:
     if config.action == "inverse_dynamics" and prior.inverse_dynamics is None:
         raise UserError("planner.action=inverse_dynamics needs a prior trained with an inverse-dynamics model; "
                         "retrain with inverse_dynamics.hidden_dims=[256,256] or use action=first_action|waypoints")
+    if prior.stride > 1 and config.action in ("first_action", "inverse_dynamics"):
+        raise UserError(f"planner.action={config.action} needs consecutive plan rows, but the prior was trained with "
+                        f"data.stride={prior.stride}; use action=pursuit or action=waypoints")
     if config.alpha <= 0:
         raise UserError(f"planner.alpha must be positive, got {config.alpha}")
+    if config.replan_when_stalled < 0 or (config.replan_when_stalled and config.action != "pursuit"):
+        raise UserError(f"planner.replan_when_stalled must be 0 or, with action=pursuit, positive; got "
+                        f"{config.replan_when_stalled} with action={config.action}")
     if config.replan_every < 0:
         raise UserError(f"planner.replan_every must not be negative, got {config.replan_every}")
     if config.min_goal_steps < 1:
         raise UserError(f"planner.min_goal_steps must be positive, got {config.min_goal_steps}")
     dims = [*config.waypoint_position_dims, *config.waypoint_velocity_dims, *config.goal_state_dims,
-            *config.rest_at_goal_dims] if config.action == "waypoints" else []
+            *config.rest_at_goal_dims] if config.action in ("waypoints", "pursuit") else []
     bad = [d for d in dims if not 0 <= d < state_dim]
     if bad:
         raise UserError(f"planner state dimensions {bad} are outside the prior's {state_dim} state dimensions; "
                         "fix planner.waypoint_*_dims / goal_state_dims / rest_at_goal_dims")
-    if config.action == "waypoints" and len(config.waypoint_position_dims) != len(config.waypoint_velocity_dims):
+    if config.action in ("waypoints", "pursuit") and \
+            len(config.waypoint_position_dims) != len(config.waypoint_velocity_dims):
         raise UserError("planner.waypoint_position_dims and waypoint_velocity_dims must have the same length")
+    if not (config.lookahead > 0 and config.pursuit_search > 0):
+        raise UserError(f"planner.lookahead and planner.pursuit_search must be positive, got {config.lookahead} and "
+                        f"{config.pursuit_search}")

@@ -57,12 +57,15 @@ def plot_episodes(
     path: str | Path,
     successes: Sequence[bool] | None = None,
 ) -> Path:
-    """One panel per episode: first plan (dashed), later plans (thin), executed path (solid), goal (star)."""
+    """One panel per episode: first plan (dashed), later plans (thin), executed path (solid), goal (star).
+    Plans are drawn up to their goal row (the rows after it are not followed)."""
     figure, axes = panels(len(records))
     for k, axis in enumerate(axes):
         record = records[k]
         draw_maze(axis, maze_map, scaling)
-        for n, (_, plan) in enumerate(record.plans):
+        rows = record.goal_rows or [len(plan) - 1 for _, plan in record.plans]
+        for n, ((_, plan), last) in enumerate(zip(record.plans, rows, strict=True)):
+            plan = plan[: last + 1]
             axis.plot(plan[:, 0], plan[:, 1], "--" if n == 0 else "-", color="tab:orange",
                       lw=1.5 if n == 0 else 0.6, alpha=1.0 if n == 0 else 0.5)
         executed = np.asarray(record.states)

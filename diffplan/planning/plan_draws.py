@@ -76,7 +76,7 @@ def _draw_batch(planner: DiffusionPlanner, states: torch.Tensor, goals: torch.Te
     conditions = plan_conditions(states, prior.normalizer, prior.horizon, prior.action_dim,
                                  goals if prior.inpaint_goal else None, config.goal_state_dims,
                                  config.rest_at_goal_dims)
-    sampler = PosteriorSampler(prior.diffusion, planner.likelihood(goals), config.posterior)
+    sampler = PosteriorSampler(prior.denoiser(conditions), planner.likelihood(goals), config.posterior)
     samples = sampler.sample(conditions, generator=planner.generator)
 
     def per_problem(tensor: torch.Tensor, pattern: str) -> np.ndarray:

@@ -87,9 +87,14 @@ class Conditions:
         batch, horizon, _ = x0.shape
         goal_obs, goal_step = None, None
         if goal:
-            if step_mask is None:
-                goal_step = torch.full((batch,), horizon - 1, dtype=torch.long, device=x0.device)
-            else:
-                goal_step = step_mask.long().sum(dim=1).clamp(min=1) - 1
+            goal_step = last_real_rows(x0, step_mask)
             goal_obs = x0[torch.arange(batch, device=x0.device), goal_step, action_dim:]
         return Conditions.start_goal(x0[:, 0, action_dim:], horizon, action_dim, goal_obs, goal_step)
+
+
+def last_real_rows(x0: Tensor, step_mask: Tensor | None = None) -> Tensor:
+    """``(B,)`` long index of each window's last real row (per ``step_mask`` (B, H); default the last row)."""
+    batch, horizon, _ = x0.shape
+    if step_mask is None:
+        return torch.full((batch,), horizon - 1, dtype=torch.long, device=x0.device)
+    return step_mask.long().sum(dim=1).clamp(min=1) - 1

@@ -11,6 +11,8 @@ from diffplan.config import from_dict
 from diffplan.data.normalizer import AffineNormalizer
 from diffplan.data.observation_layout import ObservationLayout
 from diffplan.errors import UserError
+from diffplan.prior.goal_condition import GoalConditioned, conditioned_denoiser
+from diffplan.prior.inpainting import Conditions
 from diffplan.prior.inverse_dynamics import InverseDynamics
 from diffplan.prior.prior_config import PriorConfig, build_diffusion, build_inverse_dynamics
 from diffplan.prior.trajectory_diffusion import TrajectoryDiffusion
@@ -51,6 +53,18 @@ class TrainedPrior:
     @property
     def horizon(self) -> int:
         return self.config.diffusion.horizon
+
+    def denoiser(self, conditions: Conditions, goal_rows: torch.Tensor | None = None
+                 ) -> TrajectoryDiffusion | GoalConditioned:
+        """What samplers draw plans ``conditions`` ``(B, H, D)`` from: the diffusion, bound to the inpainted goal
+        states (at ``goal_rows`` ``(B,)``, default the last row) when it was trained with ``goal_condition_dims``."""
+        return conditioned_denoiser(self.diffusion, conditions, goal_rows, self.action_dim,
+                                    self.config.goal_condition_dims)
+
+    @property
+    def stride(self) -> int:
+        """Environment steps between consecutive rows of a plan (``data.stride``)."""
+        return self.config.data.stride
 
 
 def resolve_checkpoint(path: str | Path) -> Path:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from torch import nn
 
 from diffplan.data.trajectory_buffer import TrajectoryWindows
-from diffplan.prior.inpainting import Conditions
+from diffplan.prior.goal_condition import goal_row_states
+from diffplan.prior.inpainting import Conditions, last_real_rows
 from diffplan.prior.inverse_dynamics import InverseDynamics
 from diffplan.prior.trajectory_diffusion import TrajectoryDiffusion
 from diffplan.training.learner import Learner, Optimize
@@ -24,10 +26,12 @@ class PriorLearner(Learner):
     """
 
     def __init__(self, diffusion: TrajectoryDiffusion, inpaint_goal: bool, data_metadata: dict[str, Any],
-                 inverse_dynamics: InverseDynamics | None = None, inverse_dynamics_weight: float = 1.0):
+                 inverse_dynamics: InverseDynamics | None = None, inverse_dynamics_weight: float = 1.0,
+                 goal_condition_dims: Sequence[int] = ()):
         super().__init__()
         self.diffusion = diffusion
         self.inpaint_goal = inpaint_goal
+        self.goal_condition_dims = list(goal_condition_dims)
         self.data_metadata = data_metadata
         self.inverse_dynamics = inverse_dynamics
         self.inverse_dynamics_weight = inverse_dynamics_weight
@@ -45,7 +49,9 @@ class PriorLearner(Learner):
         """One denoising-loss step on windows ``batch.x: (B, H, D)``."""
         action_dim = self.diffusion.config.action_dim
         conditions = Conditions.from_windows(batch.x, action_dim, batch.mask, goal=self.inpaint_goal)
-        loss = self.diffusion.loss(batch.x, batch.mask, conditions)
+        condition = goal_row_states(batch.x, last_real_rows(batch.x, batch.mask), action_dim,
+                                    self.goal_condition_dims) if self.goal_condition_dims else None
+        loss = self.diffusion.loss(batch.x, batch.mask, conditions, condition)
         optimize("model", loss)
         metrics = {"loss": loss.item()}
         if self.inverse_dynamics is not None:

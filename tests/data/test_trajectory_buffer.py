@@ -160,3 +160,32 @@ def test_describe_and_dimension_checks(make_dataset):
     with pytest.raises(UserError, match="state size 3 but the config expects 5"):
         TrajectoryBuffer.from_config(DataConfig(dataset_id="local/test/box-v0", horizon=16, device="cpu",
                                                 state_dim=5))
+
+
+@settings(max_examples=40, deadline=None)
+@given(lengths=st.lists(st.integers(1, 60), min_size=1, max_size=10), horizon=st.integers(2, 12),
+       stride=st.integers(2, 5))
+def test_strided_windows_step_by_the_stride_and_end_on_the_episodes_last_step(lengths, horizon, stride):
+    buffer = TrajectoryBuffer(steps_from_lengths(lengths), horizon, layout=LAYOUT, short_episodes="pad",
+                              stride=stride)
+    batch = buffer.sample(64, generator=torch.Generator().manual_seed(1))
+    rows = raw_windows(buffer, batch)
+    episode_id, step_index, real = rows[..., 2], rows[..., 3], batch.mask
+    assert torch.allclose(episode_id[real], episode_id[:, :1].expand_as(episode_id)[real], atol=1e-3)
+    length = torch.as_tensor(lengths, dtype=torch.float32)[episode_id[:, 0].round().long()]
+    expected = torch.minimum(step_index[:, :1] + stride * torch.arange(horizon), length[:, None] - 1)
+    assert torch.allclose(step_index[real], expected[real], atol=1e-3)
+    last = real.long().sum(dim=1) - 1
+    ends_early = step_index[:, :1].squeeze(1) + stride * (horizon - 1) >= length - 1
+    at_last = step_index[torch.arange(len(last)), last]
+    assert torch.allclose(at_last[ends_early], length[ends_early] - 1, atol=1e-3)  # the episode's final step
+    assert torch.all(batch.x[~real] == 0) and torch.all(real[:, :-1] | ~real[:, 1:])
+
+
+def test_strided_windows_that_must_fit_drop_episodes_shorter_than_their_span():
+    buffer = TrajectoryBuffer(steps_from_lengths([9, 10, 30]), 4, layout=LAYOUT, short_episodes="drop", stride=3)
+    assert buffer.num_dropped_episodes == 1  # a window spans (4 - 1) * 3 + 1 = 10 steps
+    with pytest.raises(UserError, match="stride"):
+        TrajectoryBuffer(steps_from_lengths([9]), 4, layout=LAYOUT, short_episodes="drop", stride=3)
+    with pytest.raises(UserError, match="data.stride"):
+        TrajectoryBuffer(steps_from_lengths([9]), 4, layout=LAYOUT, stride=0)

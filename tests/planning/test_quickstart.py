@@ -8,7 +8,7 @@ from diffplan.cli import main
 
 SMALL = ["collect_steps=3000", "reference_episodes=3", "prior.trainer.steps=20", "prior.trainer.log_every=5",
          "prior.trainer.checkpoint_every=10", "prior.data.horizon=64", "evaluation.episodes=2",
-         "evaluation.planner.posterior.num_steps=4"]
+         "evaluation.planner.posterior.num_steps=4", "evaluation.planner.arrival_steps=[15,31,47,63]"]
 
 
 def test_quickstart_run_folder_and_stage_skipping(tmp_path, capsys):
@@ -17,7 +17,13 @@ def test_quickstart_run_folder_and_stage_skipping(tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["stages"] == {"collect": "done", "train-prior": "done", "evaluate": "done"}
     assert 0.0 <= summary["success_rate"] <= 1.0 and summary["episodes"] == 2.0
-    assert "normalized_score_mean" in summary
+    assert "normalized_score_mean" in summary and summary["protocol"] == "dataset"
+    # the expert and the greedy controller are scored on the same episodes, and the headline says so
+    assert set(summary["baselines"]) == {"expert", "greedy"}
+    assert summary["ahead_of_greedy"] == summary["normalized_score_mean"] - \
+        summary["baselines"]["greedy"]["normalized_score_mean"]
+    assert "expert" in summary["headline"] and "greedy" in summary["headline"]
+    assert {"plan_wall_share", "plan_largest_move", "plan_path_ratio"} <= set(summary)
     for name in ("metrics.json", "config.yaml", "learning_curves.png", "eval/plans.png", "eval/metrics.json",
                  "prior/config.yaml", "prior/metrics.jsonl"):
         assert (run_dir / name).is_file(), name
