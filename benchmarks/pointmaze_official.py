@@ -14,7 +14,8 @@ what needs training, and evaluates on episodes k = 0 .. n-1 (episode k reset wit
    ``clip_denoised`` (x0 estimates clipped to [-1, 1]) is not reproduced; its learning rate (2e-4) is kept;
 4. an offline-RL policy on the same data: diffplan's AWR (AWAC advantages) with the bundled config;
 5. diffplan's planners on its prior (start and goal inpainted, the goal also the U-Net's global condition):
-   the quickstart's planner (prior samples at candidate arrival rows, the shortest unbroken plan, pursuit),
+   the quickstart's planner (prior samples at candidate arrival rows; of the paths that stay in the data's
+   support, the shortest that does not leap; pursuit along it),
    the same with replanning, with gradient guidance, with twisted SMC, and best-of-N by the known dense
    reward exp(-|p - goal|).
 
@@ -84,7 +85,7 @@ def planners(horizon: int) -> dict[str, list[str]]:
     """diffplan's planner variants as PlannerConfig overrides."""
     best = ["reward=none", "posterior.method=prior", "posterior.particles=1", "posterior.scheduler=ddim",
             "posterior.num_steps=16", f"arrival_steps={arrival_rows(horizon)}", "arrival_choice=shortest_path",
-            "action=pursuit", "kp=10", "kd=1", "lookahead=0.5", "replan_when_stalled=20"]
+            "support_resolution=0.1", "action=pursuit", "kp=10", "kd=1", "lookahead=0.5", "replan_when_stalled=20"]
     dense = ["reward=goal_distance", "alpha=1.0"]
     return {
         "diffplan: inpainting, arrival chosen, pursuit (quickstart)": best,
@@ -94,10 +95,12 @@ def planners(horizon: int) -> dict[str, list[str]]:
         "diffplan: twisted SMC (4 particles)": [*best, *dense, "posterior.method=smc", "posterior.particles=4"],
         "diffplan: best-of-4 by the dense reward": [*best, *dense, "posterior.method=best_of_n",
                                                     "posterior.particles=4"],
-        "ablation: goal at the last row (no arrival choice)": [*best[:5], *best[7:]],
-        "ablation: arrival by the smallest largest move": [*best, "arrival_choice=smallest_move"],
+        "ablation: goal at the last row (no arrival choice)": [*best[:5], *best[8:]],
+        "ablation: arrival by the smallest largest move": [*best, "arrival_choice=smallest_move",
+                                                           "support_resolution=0"],
+        "ablation: no data-support test": [*best, "support_resolution=0"],
         "ablation: row-by-row waypoint tracking (kp 2, kd 1) instead of pursuit": [
-            *best[:7], "action=waypoints", "kp=2", "kd=1"],
+            *best[:8], "action=waypoints", "kp=2", "kd=1"],
         "ablation: no replanning when stalled": [*best, "replan_when_stalled=0"],
     }
 

@@ -56,20 +56,23 @@ def followable_arrival(plans: torch.Tensor, rows: Sequence[int], position_dims: 
 
 
 def shortest_unbroken(plans: torch.Tensor, rows: Sequence[int], position_dims: Sequence[int],
-                      jump_ratio: float) -> torch.Tensor:
+                      jump_ratio: float, outside: torch.Tensor | None = None) -> torch.Tensor:
     """For each problem, the candidate with the shortest planned path among those that do not jump.
 
     A plan jumps when one of its moves is longer than ``jump_ratio`` times its median move (both up to its goal
     row): consecutive rows of a prior's sample are one control step apart, so a move many times the typical
     one is a leap the dynamics cannot make (typically across a wall). Among unbroken plans the shortest path is
     the quickest to follow; where every candidate jumps, the one with the smallest largest move is kept
-    (:func:`followable_arrival`).
+    (:func:`followable_arrival`). With ``outside``, only the plans whose paths leave the data's support least
+    compete.
 
     Args:
         plans: ``(K, B, H, S)`` planned states, candidate k with its goal at row ``rows[k]``.
         rows: the K candidate goal rows.
         position_dims: state dimensions of the tracked position.
         jump_ratio: largest allowed ratio of a move to the plan's median move.
+        outside: ``(K, B)`` long: moves of each planned path outside the data's support
+            (:func:`~diffplan.planning.data_support.outside_counts`).
 
     Returns:
         ``(B,)`` index into ``rows``.
@@ -81,7 +84,12 @@ def shortest_unbroken(plans: torch.Tensor, rows: Sequence[int], position_dims: S
     largest = torch.where(tracked, moves, torch.zeros_like(moves)).amax(dim=1)
     length = torch.where(tracked, moves, torch.zeros_like(moves)).sum(dim=1)
     unbroken = rearrange(largest <= jump_ratio * median, "(k b) -> k b", k=candidates)
-    length = rearrange(length, "(k b) -> k b", k=candidates)
-    shortest = torch.where(unbroken, length, torch.full_like(length, float("inf"))).argmin(dim=0)
-    fallback = rearrange(largest, "(k b) -> k b", k=candidates).argmin(dim=0)
-    return torch.where(unbroken.any(dim=0), shortest, fallback)
+    # the paths that leave the data's support least first, then unbroken ones (all of them where none is),
+    # then the shortest path (the smallest largest move among broken ones)
+    competing = torch.ones_like(unbroken)
+    if outside is not None:
+        competing = outside == outside.amin(dim=0, keepdim=True)
+    competing = competing & (unbroken | ~(unbroken & competing).any(dim=0, keepdim=True))
+    cost = torch.where(unbroken, rearrange(length, "(k b) -> k b", k=candidates),
+                       rearrange(largest, "(k b) -> k b", k=candidates))
+    return torch.where(competing, cost, torch.full_like(cost, float("inf"))).argmin(dim=0)

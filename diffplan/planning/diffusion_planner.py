@@ -26,6 +26,7 @@ from diffplan.inference.value_checkpoint import load_return_model
 from diffplan.irl.reward_checkpoint import load_reward
 from diffplan.planning.action_extraction import inverse_dynamics_actions, planned_actions, track_waypoints
 from diffplan.planning.arrival_time import followable_arrival, shortest_unbroken
+from diffplan.planning.data_support import DataSupport, outside_counts
 from diffplan.planning.goal_conditions import plan_conditions
 from diffplan.planning.goal_reward import goal_distance_reward
 from diffplan.planning.path_pursuit import pursuit_actions
@@ -64,6 +65,9 @@ class DiffusionPlanner:
             else None
         self.learned_reward = load_reward(config.reward_model, self.device) if config.reward == "learned_reward" \
             else None
+        self.support = DataSupport.of_dataset(prior.config.data.dataset_id, prior.layout,
+                                              config.waypoint_position_dims, config.support_resolution) \
+            if config.support_resolution > 0 else None
         self._slots = 0
         self._low, self._high = np.array(-1.0), np.array(1.0)
 
@@ -204,8 +208,16 @@ class DiffusionPlanner:
                                torch.as_tensor(steps).repeat_interleave(batch))
         candidates = rearrange(candidates, "(k b) h d -> k b h d", k=k)
         plan_states, dims = candidates[..., self.prior.action_dim:], self.config.waypoint_position_dims
-        pick = followable_arrival(plan_states, steps, dims) if self.config.arrival_choice == "smallest_move" \
-            else shortest_unbroken(plan_states, steps, dims, self.config.jump_ratio)
+        if self.config.arrival_choice == "smallest_move":
+            pick = followable_arrival(plan_states, steps, dims)
+        else:
+            outside = None
+            if self.support is not None:
+                goal_rows = torch.as_tensor(steps, device=candidates.device).repeat_interleave(batch)
+                counts = outside_counts(self.support, rearrange(plan_states[..., dims], "k b h p -> (k b) h p"),
+                                        goal_rows)
+                outside = rearrange(counts, "(k b) -> k b", k=k)
+            pick = shortest_unbroken(plan_states, steps, dims, self.config.jump_ratio, outside)
         self._goal_rows[rows] = np.asarray(steps)[pick.cpu().numpy()]
         return candidates[pick, torch.arange(batch, device=pick.device)].cpu().numpy()
 
@@ -251,6 +263,9 @@ def check_planner_config(config: PlannerConfig, prior: TrainedPrior) -> None:
     if prior.stride > 1 and config.action in ("first_action", "inverse_dynamics"):
         raise UserError(f"planner.action={config.action} needs consecutive plan rows, but the prior was trained with "
                         f"data.stride={prior.stride}; use action=pursuit or action=waypoints")
+    if config.support_resolution < 0 or (config.support_resolution and config.arrival_choice != "shortest_path"):
+        raise UserError(f"planner.support_resolution must be 0 or, with arrival_choice=shortest_path, positive; got "
+                        f"{config.support_resolution}")
     if config.alpha <= 0:
         raise UserError(f"planner.alpha must be positive, got {config.alpha}")
     if config.replan_when_stalled < 0 or (config.replan_when_stalled and config.action != "pursuit"):

@@ -43,6 +43,9 @@ class PlannerConfig:
             planned path among the candidates that do not jump, a move over ``jump_ratio`` times the plan's median
             move; :func:`~diffplan.planning.arrival_time.shortest_unbroken`).
         jump_ratio: ``shortest_path``: a move longer than this many median moves of its plan is a jump.
+        support_resolution: ``shortest_path``: when positive, only the candidates whose planned paths pass
+            outside the dataset's support least (grid cells of this side visited by its states, in
+            ``waypoint_position_dims``; :mod:`~diffplan.planning.data_support`) compete; 0 = off.
         action: ``first_action`` executes the plan's actions (locomotion); ``inverse_dynamics`` asks the
             prior's inverse-dynamics model for the action reaching the next planned state (train the prior
             with ``inverse_dynamics.hidden_dims``); ``waypoints`` tracks the planned states row by row with a
@@ -73,6 +76,7 @@ class PlannerConfig:
     arrival_steps: list[int] = field(default_factory=list)
     arrival_choice: Literal["smallest_move", "shortest_path"] = "smallest_move"
     jump_ratio: float = 4.0
+    support_resolution: float = 0.0
     action: Literal["first_action", "inverse_dynamics", "waypoints", "pursuit"] = "waypoints"
     waypoint_position_dims: list[int] = field(default_factory=lambda: [0, 1])
     waypoint_velocity_dims: list[int] = field(default_factory=lambda: [2, 3])
