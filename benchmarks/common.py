@@ -84,11 +84,12 @@ def machine() -> dict:
     }
 
 
-def write_result(name: str, result: dict) -> Path:
-    """Print ``result`` and write it to ``benchmarks/results/<name>.json``."""
+def write_result(name: str, result: dict, quiet: bool = False) -> Path:
+    """Write ``result`` to ``benchmarks/results/<name>.json`` (and print it unless ``quiet``)."""
     result = {"benchmark": name, "machine": machine(), **result}
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    if not quiet:
+        print(json.dumps(result, indent=2))
     return path

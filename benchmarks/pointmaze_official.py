@@ -207,6 +207,12 @@ def main() -> None:
     for name, make in actors.items():
         if args.only is None or any(part in name for part in args.only):
             results[name] = evaluate(name, make(), dataset, args.episodes, num_envs, geometry)
+            write(result_name, results, maze, dataset, args, seconds, diffuser_prior.step, prior.horizon)
+
+
+def write(result_name: str, results: dict, maze: str, dataset, args: argparse.Namespace, seconds: dict,
+          diffuser_steps: int, horizon: int) -> None:
+    """Write the results so far (after every actor: an interrupted benchmark keeps what it measured)."""
     scores = {name: r["normalized_score_mean"] for name, r in results.items()}
     peers = [n for n in scores if n.startswith(("greedy", "Diffuser", "AWR"))]
     best = max((n for n in scores if n.startswith("diffplan:")), key=scores.get, default=None)
@@ -218,14 +224,14 @@ def main() -> None:
         "training": {"prior_steps": args.prior_steps, "prior_batch": 32, "rl_steps": args.rl_steps,
                      "diffuser_budget": f"{args.diffuser_minutes} minutes wall-clock" if args.diffuser_minutes
                      else f"{args.prior_steps} steps (as diffplan's)",
-                     "diffuser_prior_steps": diffuser_prior.step,
+                     "diffuser_prior_steps": diffuser_steps,
                      "seconds_this_run": seconds, "diffplan_prior": DIFFPLAN_PRIOR[maze],
                      "diffuser_prior": DIFFUSER_PRIOR},
         "results": results,
         "best_diffplan": best,
         "best_ahead_of": {peer: scores[best] - scores[peer] for peer in peers} if best else {},
-        "diffplan_planners": planners(prior.horizon),
-    })
+        "diffplan_planners": planners(horizon),
+    }, quiet=True)
 
 
 if __name__ == "__main__":
