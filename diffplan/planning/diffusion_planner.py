@@ -119,7 +119,9 @@ class DiffusionPlanner:
         for slot in np.flatnonzero(active):
             self._records[slot].states.append(states[slot])
         if config.replan_when_stalled > 0:  # no progress along the plan for that long: draw a fresh first plan
-            self._has_plan &= ~(active & (self._stalled >= config.replan_when_stalled))
+            stalled = active & (self._stalled >= config.replan_when_stalled)
+            self._has_plan &= ~stalled
+            self._goal_rows[stalled] = horizon - 1
         due = active & (~self._has_plan | ((config.replan_every > 0) & (self._since >= config.replan_every)))
         if due.any():
             self._replan(due, states)
@@ -284,6 +286,8 @@ def check_planner_config(config: PlannerConfig, prior: TrainedPrior) -> None:
     if config.action in ("waypoints", "pursuit") and \
             len(config.waypoint_position_dims) != len(config.waypoint_velocity_dims):
         raise UserError("planner.waypoint_position_dims and waypoint_velocity_dims must have the same length")
+    if not config.jump_ratio > 0 or config.jump_ratio == float("inf"):
+        raise UserError(f"planner.jump_ratio must be a positive finite number, got {config.jump_ratio}")
     if not (config.lookahead > 0 and config.pursuit_search > 0):
         raise UserError(f"planner.lookahead and planner.pursuit_search must be positive, got {config.lookahead} and "
                         f"{config.pursuit_search}")

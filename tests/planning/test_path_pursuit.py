@@ -67,5 +67,7 @@ def test_a_stalled_agent_draws_a_fresh_plan(prior_run):
         counts[stalled] = len(planner.episodes[0].plans)
         assert all(row in (7, 15) for row in planner.episodes[0].goal_rows)  # every fresh plan chose an arrival
     assert counts[0] == 1 and counts[5] > 2
+    with pytest.raises(UserError, match="jump_ratio"):
+        DiffusionPlanner(prior, load_config(PlannerConfig, None, ["jump_ratio=-1"]))
     with pytest.raises(UserError, match="replan_when_stalled"):
         DiffusionPlanner(prior, load_config(PlannerConfig, None, ["action=waypoints", "replan_when_stalled=5"]))
