@@ -119,9 +119,7 @@ class DiffusionPlanner:
         for slot in np.flatnonzero(active):
             self._records[slot].states.append(states[slot])
         if config.replan_when_stalled > 0:  # no progress along the plan for that long: draw a fresh first plan
-            stalled = active & (self._stalled >= config.replan_when_stalled)
-            self._has_plan &= ~stalled
-            self._goal_rows[stalled] = horizon - 1
+            self._has_plan &= ~(active & (self._stalled >= config.replan_when_stalled))
         due = active & (~self._has_plan | ((config.replan_every > 0) & (self._since >= config.replan_every)))
         if due.any():
             self._replan(due, states)
