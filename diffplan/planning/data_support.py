@@ -56,15 +56,19 @@ class DataSupport:
 
 
 def outside_counts(support: DataSupport, plan_positions: torch.Tensor, goal_rows: torch.Tensor,
-                   subdivisions: int = 8) -> torch.Tensor:
-    """Points of each planned path outside the support, up to its goal row: ``(B, H, P)``, ``(B,)`` -> ``(B,)``.
+                   max_pieces: int = 512) -> torch.Tensor:
+    """Moves of each planned path that pass outside the support, up to its goal row: ``(B, H, P)``, ``(B,)`` ->
+    ``(B,)``.
 
-    The path is the polyline through the planned positions, each move cut into ``subdivisions`` pieces, so a
-    leap over a wall counts as much as a walk through it.
+    The path is the polyline through the planned positions, each move cut into pieces no longer than the
+    support's resolution (at most ``max_pieces``), so a leap over a wall of any thickness counts like a walk
+    into it: a move counts once when any of its points falls outside.
     """
-    positions = plan_positions.detach().cpu().numpy()
-    fractions = np.arange(subdivisions) / subdivisions
+    positions = plan_positions.detach().cpu().double().numpy()
     moves = np.diff(positions, axis=1)  # (B, H - 1, P)
+    longest = float(np.linalg.norm(moves, axis=-1).max(initial=0.0))
+    pieces = int(min(max(np.ceil(longest / support.resolution), 1), max_pieces))
+    fractions = np.arange(pieces) / pieces
     points = positions[:, :-1, None] + fractions[None, None, :, None] * moves[:, :, None]  # (B, H - 1, s, P)
     outside = torch.as_tensor(support.outside(points).any(axis=-1), device=plan_positions.device)  # (B, H - 1)
     tracked = torch.arange(outside.shape[1], device=outside.device)[None] < goal_rows.to(outside.device)[:, None]

@@ -38,3 +38,13 @@ def test_a_leap_over_the_gap_counts_as_leaving_the_support():
     assert outside_counts(support, leap[None], torch.tensor([14])).item() == 0  # before it
     grazing = torch.tensor([[0.0, 0.0], [0.25, 0.1], [0.5, 0.0]])
     assert outside_counts(support, grazing[None], torch.tensor([2])).item() == 0
+
+
+def test_a_long_leap_over_a_thin_wall_is_seen_whatever_its_length():
+    # two corridors along y = 0 either side of a thin empty band at x in [3.6, 3.9); one move leaps 7 units
+    corridor = np.stack([np.concatenate([np.linspace(0, 3.4, 200), np.linspace(4.0, 7, 200)]), np.zeros(400)], 1)
+    support = DataSupport(corridor, resolution=0.1)
+    leap = torch.tensor([[[0.0, 0.0], [7.0, 0.0], [7.0, 0.0]]])
+    assert outside_counts(support, leap, torch.tensor([2])).item() == 1
+    walk = torch.stack([torch.linspace(0, 3.4, 40), torch.zeros(40)], 1)[None]
+    assert outside_counts(support, walk, torch.tensor([39])).item() == 0
