@@ -114,6 +114,13 @@ class GradientGuidance:
         rms = peak * (delta / peak).square().mean(dim=(1, 2), keepdim=True).sqrt()
         return delta * (limit / rms.clamp(min=limit))
 
+    def mean_shift(self, t: Tensor, grad: Tensor, sigma: float) -> Tensor:
+        """Shift ``scale * sigma^2 * grad`` (B, H, D) of a Gaussian kernel's mean of standard deviation sigma: the
+        mean of the kernel tilted by ``exp(scale * grad . x)``. Zero below ``min_noise_level``; the RMS of the
+        shift in units of sigma is clipped like the eps correction."""
+        active = rearrange((t >= self.min_noise_level).to(grad.dtype), "b -> b 1 1")
+        return sigma * self._clipped(self.scale * sigma * grad * active)
+
     def guided_eps(self, x_t: Tensor, t: Tensor, eps: Tensor, grad: Tensor) -> Tensor:
         """eps_hat after ``guide_steps`` gradient steps, given the first gradient ``grad`` at x_t (B, H, D)."""
         delta = self.correction(x_t, t, grad)

@@ -35,6 +35,10 @@ class PosteriorConfig:
         particles: candidates (guided, prior, best_of_n, importance) or SMC particles per plan.
         ess_threshold: SMC resamples when ESS / particles falls below this.
         eta: stochasticity of SMC's kernel, in (0, 1].
+        tweedie_directions: SMC's twist with a likelihood of clean states (``through_denoiser``): the number of
+            Krylov directions of Tweedie's covariance of x0 given x_t in its Laplace value
+            (:mod:`~diffplan.inference.tweedie_twist`); each costs a Jacobian-vector product through the
+            denoiser per step. 0 = the likelihood of x0_hat alone (TDS), too sharp at mid noise.
         select: how the plan is picked among the weighted candidates: ``best`` (highest log p(O | tau)),
             ``sample`` (by weight: a posterior draw), ``mean`` (weighted mean, MPPI's plan).
         warm_start_noise_level: with a previous plan, re-noise it to this fraction of the training
@@ -57,6 +61,7 @@ class PosteriorConfig:
     particles: int = 64
     ess_threshold: float = 0.5
     eta: float = 1.0
+    tweedie_directions: int = 3
     select: Literal["best", "sample", "mean"] = "best"
     warm_start_noise_level: float = 0.5
     warm_start_shift: int = 1
@@ -74,6 +79,8 @@ class PosteriorConfig:
             (self.particles >= 1, f"particles is {self.particles}; use 1 or more"),
             (0 <= self.ess_threshold <= 1, f"ess_threshold is {self.ess_threshold}; use a fraction in [0, 1]"),
             (0 < self.eta <= 1, f"eta is {self.eta}; SMC needs a stochastic kernel, use a value in (0, 1]"),
+            (self.tweedie_directions >= 0,
+             f"tweedie_directions is {self.tweedie_directions}; use 0 (no covariance) or more"),
             (0 <= self.warm_start_noise_level <= 1,
              f"warm_start_noise_level is {self.warm_start_noise_level}; use a fraction in [0, 1]"),
             (self.warm_start_shift >= 0, f"warm_start_shift is {self.warm_start_shift}; use 0 or more"),

@@ -8,9 +8,13 @@ timesteps t > s (eta = 1 is DDPM's ancestral step, for strided grids too):
     sigma^2 = eta^2 (1 - abar_s) / (1 - abar_t) (1 - abar_t / abar_s)
     mean(eps) = sqrt(abar_s) x0_hat(x_t, eps) + sqrt(1 - abar_s - sigma^2) eps
 
-The prior kernel p uses the denoiser's eps, the proposal q the guided eps_hat (:mod:`guidance`); both are
-Gaussians of variance sigma^2. With the twist ``log tw_t(x_t) = log p(O | x_t)`` (the likelihood on x_t or
-on x0_hat(x_t), the approximation guidance uses) the log-weights are
+The prior kernel p uses the denoiser's eps; the proposal q is p with its mean moved by
+``scale * sigma^2 * grad log tw_t(x_t)`` (the kernel tilted by the twist's linearisation; a shift computed in
+eps-space would be multiplied by sqrt(abar_s / abar_t), thousands at the first step of a strided grid). Both are
+Gaussians of variance sigma^2. The twist ``log tw_t(x_t)`` approximates ``log p(O | x_t)``: the likelihood of
+x_t itself (a return model), or, for a likelihood of clean states, its Laplace value under Tweedie's covariance
+of x0 given x_t (:mod:`~diffplan.inference.tweedie_twist`; ``tweedie_directions = 0``: the likelihood of
+x0_hat(x_t) alone, too sharp at mid noise). The log-weights are
 
     w_0 = log tw_{t_0}(x_{t_0})                                          (x_{t_0} ~ N(0, I) = the prior)
     w  += log p(x_s | x_t) - log q(x_s | x_t) + log tw_s(x_s) - log tw_t(x_t)
@@ -40,6 +44,7 @@ from diffplan.inference.particles import (
     sanitize,
     systematic_resample,
 )
+from diffplan.inference.tweedie_twist import tweedie_twist
 from diffplan.prior.denoiser import Denoiser, eps_to_x0
 from diffplan.prior.inpainting import Conditions
 
@@ -74,6 +79,7 @@ def twisted_smc(
     generator: torch.Generator | None = None,
     x_init: Tensor | None = None,
     start_timestep: int | None = None,
+    tweedie_directions: int = 0,
 ) -> WeightedParticles:
     """Run twisted SMC for B = shape[0] problems with K = ``particles`` each.
 
@@ -108,7 +114,12 @@ def twisted_smc(
     else:
         x = rearrange(x_init, "b k h d -> (b k) h d").to(device)
     x = constrain(x)
-    twist, grad, eps = guidance.log_twist(x, tvec(int(grid[0])))
+    def log_twist(x: Tensor, t: int) -> tuple[Tensor, Tensor, Tensor]:
+        if tweedie_directions and guidance.through_denoiser:
+            return tweedie_twist(prior, likelihood, x, tvec(t), tweedie_directions, guidance.fixed)
+        return guidance.log_twist(x, tvec(t))
+
+    twist, grad, eps = log_twist(x, int(grid[0]))
     log_w = twist.double()
     log_z = torch.zeros(b, dtype=torch.float64, device=device)
     ess_rows, resampled_rows = [], []
@@ -125,14 +136,13 @@ def twisted_smc(
             log_w = log_w + new_twist - twist
         else:
             s = int(grid[i + 1])
-            eps_q = guidance.guided_eps(x, tvec(t), eps, grad)
             mean_p, sigma = ddim_kernel(x, eps, t, s, abar, eta)
-            mean_q, _ = ddim_kernel(x, eps_q, t, s, abar, eta)
+            mean_q = mean_p + guidance.mean_shift(tvec(t), grad, sigma)
             noise = torch.randn(x.shape, generator=generator, device=generator_device(generator)).to(device)
             x = constrain(mean_q + sigma * noise)
             diff = ((x - mean_q).double().square() - (x - mean_p).double().square()) * free
             log_ratio = diff.sum(dim=(1, 2)) / (2 * sigma**2)
-            new_twist, grad, eps = guidance.log_twist(x, tvec(s))
+            new_twist, grad, eps = log_twist(x, s)
             log_w = log_w + log_ratio + new_twist.double() - twist.double()
         twist = new_twist
         lw = sanitize(bk(log_w))
