@@ -56,7 +56,8 @@ def followable_arrival(plans: torch.Tensor, rows: Sequence[int], position_dims: 
 
 
 def shortest_unbroken(plans: torch.Tensor, rows: Sequence[int], position_dims: Sequence[int],
-                      jump_ratio: float, outside: torch.Tensor | None = None) -> torch.Tensor:
+                      jump_ratio: float, outside: torch.Tensor | None = None, tolerance: float = 0.0
+                      ) -> torch.Tensor:
     """For each problem, the candidate with the shortest planned path among those that do not jump.
 
     A plan jumps when one of its moves is longer than ``jump_ratio`` times its median move (both up to its goal
@@ -71,8 +72,9 @@ def shortest_unbroken(plans: torch.Tensor, rows: Sequence[int], position_dims: S
         rows: the K candidate goal rows.
         position_dims: state dimensions of the tracked position.
         jump_ratio: largest allowed ratio of a move to the plan's median move.
-        outside: ``(K, B)`` long: moves of each planned path outside the data's support
-            (:func:`~diffplan.planning.data_support.outside_counts`).
+        outside: ``(K, B)``: length of each planned path outside the data's support
+            (:func:`~diffplan.planning.data_support.outside_length`).
+        tolerance: plans whose ``outside`` is within this of the least compete.
 
     Returns:
         ``(B,)`` index into ``rows``.
@@ -88,7 +90,7 @@ def shortest_unbroken(plans: torch.Tensor, rows: Sequence[int], position_dims: S
     # then the shortest path (the smallest largest move among broken ones)
     competing = torch.ones_like(unbroken)
     if outside is not None:
-        competing = outside == outside.amin(dim=0, keepdim=True)
+        competing = outside <= outside.amin(dim=0, keepdim=True) + tolerance
     competing = competing & (unbroken | ~(unbroken & competing).any(dim=0, keepdim=True))
     cost = torch.where(unbroken, rearrange(length, "(k b) -> k b", k=candidates),
                        rearrange(largest, "(k b) -> k b", k=candidates))

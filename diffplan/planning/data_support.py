@@ -55,21 +55,20 @@ class DataSupport:
         return DataSupport(steps.states[:, list(dims)], resolution)
 
 
-def outside_counts(support: DataSupport, plan_positions: torch.Tensor, goal_rows: torch.Tensor,
+def outside_length(support: DataSupport, plan_positions: torch.Tensor, goal_rows: torch.Tensor,
                    max_pieces: int = 512) -> torch.Tensor:
-    """Moves of each planned path that pass outside the support, up to its goal row: ``(B, H, P)``, ``(B,)`` ->
-    ``(B,)``.
+    """Length of each planned path outside the support, up to its goal row: ``(B, H, P)``, ``(B,)`` -> ``(B,)``.
 
     The path is the polyline through the planned positions, each move cut into pieces no longer than the
-    support's resolution (at most ``max_pieces``), so a leap over a wall of any thickness counts like a walk
-    into it: a move counts once when any of its points falls outside.
+    support's resolution (at most ``max_pieces``); a piece whose start falls outside counts its length. A leap
+    over a wall counts the wall's thickness, a path that grazes an unvisited sliver of a corridor little.
     """
     positions = plan_positions.detach().cpu().double().numpy()
     moves = np.diff(positions, axis=1)  # (B, H - 1, P)
-    longest = float(np.linalg.norm(moves, axis=-1).max(initial=0.0))
-    pieces = int(min(max(np.ceil(longest / support.resolution), 1), max_pieces))
+    lengths = np.linalg.norm(moves, axis=-1)  # (B, H - 1)
+    pieces = int(min(max(np.ceil(lengths.max(initial=0.0) / support.resolution), 1), max_pieces))
     fractions = np.arange(pieces) / pieces
     points = positions[:, :-1, None] + fractions[None, None, :, None] * moves[:, :, None]  # (B, H - 1, s, P)
-    outside = torch.as_tensor(support.outside(points).any(axis=-1), device=plan_positions.device)  # (B, H - 1)
-    tracked = torch.arange(outside.shape[1], device=outside.device)[None] < goal_rows.to(outside.device)[:, None]
-    return (outside & tracked).sum(dim=1)
+    share = support.outside(points).mean(axis=-1)  # (B, H - 1): the share of each move outside
+    tracked = np.arange(share.shape[1])[None] < goal_rows.detach().cpu().numpy()[:, None]
+    return torch.as_tensor((share * lengths * tracked).sum(axis=1), dtype=torch.float32, device=plan_positions.device)

@@ -26,7 +26,7 @@ from diffplan.inference.value_checkpoint import load_return_model
 from diffplan.irl.reward_checkpoint import load_reward
 from diffplan.planning.action_extraction import inverse_dynamics_actions, planned_actions, track_waypoints
 from diffplan.planning.arrival_time import followable_arrival, shortest_unbroken
-from diffplan.planning.data_support import DataSupport, outside_counts
+from diffplan.planning.data_support import DataSupport, outside_length
 from diffplan.planning.goal_conditions import plan_conditions
 from diffplan.planning.goal_reward import goal_distance_reward
 from diffplan.planning.path_pursuit import pursuit_actions
@@ -214,10 +214,11 @@ class DiffusionPlanner:
             outside = None
             if self.support is not None:
                 goal_rows = torch.as_tensor(steps, device=candidates.device).repeat_interleave(batch)
-                counts = outside_counts(self.support, rearrange(plan_states[..., dims], "k b h p -> (k b) h p"),
+                length = outside_length(self.support, rearrange(plan_states[..., dims], "k b h p -> (k b) h p"),
                                         goal_rows)
-                outside = rearrange(counts, "(k b) -> k b", k=k)
-            pick = shortest_unbroken(plan_states, steps, dims, self.config.jump_ratio, outside)
+                outside = rearrange(length, "(k b) -> k b", k=k)
+            pick = shortest_unbroken(plan_states, steps, dims, self.config.jump_ratio, outside,
+                                     self.config.support_resolution)
         self._goal_rows[rows] = np.asarray(steps)[pick.cpu().numpy()]
         return candidates[pick, torch.arange(batch, device=pick.device)].cpu().numpy()
 
