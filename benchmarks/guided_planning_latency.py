@@ -51,8 +51,8 @@ class Method:
 def diffplan_methods(candidates: int, scale: float) -> dict[str, Method]:
     def config(method: str, steps: int, warm: float = 1.0, min_noise_level: int = 0) -> PosteriorConfig:
         return PosteriorConfig(method=method, scheduler="dpmsolver++", num_steps=steps, guidance_scale=scale,
-                               guide_steps=1, min_noise_level=min_noise_level, particles=candidates, select="best",
-                               warm_start_noise_level=warm)
+                               guide_steps=1, min_noise_level=min_noise_level, particles=candidates,
+                               select="most_likely", warm_start_noise_level=warm)
 
     return {
         "guided DPM-Solver++ 3 steps": Method(config("guided", 3)),

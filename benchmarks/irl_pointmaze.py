@@ -125,7 +125,7 @@ def planning_comparison(args: argparse.Namespace, run_dir: Path) -> dict:
     prior = load_prior(args.prior, device)
     base = {"alpha": args.alpha, "posterior": {"method": "guided", "scheduler": "ddim", "num_steps": 16,
                                                "through_denoiser": True, "guidance_scale": 3.0, "particles": 8,
-                                               "select": "best"}, "kp": 2.0, "kd": 1.0,
+                                               "select": "most_likely"}, "kp": 2.0, "kd": 1.0,
             "replan_every": args.replan_every}
     from diffplan.config import from_dict
 

@@ -31,3 +31,17 @@ def test_readme_python_api_example_runs(tmp_path, monkeypatch, capsys):
     assert math.isfinite(namespace["samples"].values[0].item())
     assert (tmp_path / "runs" / "api-example" / "config.yaml").is_file()
     assert "ESS after each SMC step" in capsys.readouterr().out
+
+
+def test_readme_oracle_example_runs(capsys):
+    section = README.read_text().split("\n## Python API\n", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)[1]
+    assert "random_gaussian_problem" in block
+    imports = ("from diffplan.inference.posterior_config import PosteriorConfig\n"
+               "from diffplan.inference.posterior_sampler import PosteriorSampler\n")
+    code = imports + block.replace("particles=1024, num_steps=250", "particles=256, num_steps=50")
+    namespace: dict = {}
+    exec(compile(code, str(README), "exec"), namespace)
+    bias, low, high = namespace["problem"].errors(namespace["out"].candidates[0], namespace["out"].log_weights[0])
+    assert bias < 0.5 and 0.5 < low <= high < 1.5
+    assert "vs exact" in capsys.readouterr().out

@@ -75,8 +75,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="without --start: seed of the first eval-env reset (reset k uses seed + k)")
     parser.add_argument("--resets", type=int, default=1,
                         help="without --start: eval-env resets, one planning problem each")
-    parser.add_argument("--num-plans", type=int, default=4, help="plans drawn per problem, each an independent "
-                                                                  "posterior draw")
+    parser.add_argument("--num-plans", type=int, default=4,
+                        help="plans per problem, each from its own sampler run: posterior draws with "
+                             "planner.posterior.select=draw (the default) and method smc or importance (guided: "
+                             "approximate draws); select=most_likely or mean, and method best_of_n, optimise "
+                             "instead of sampling")
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -91,7 +94,8 @@ def plans_record(problems: Problems, draws: PlanDraws, header: dict) -> dict:
     records = []
     for k, start in enumerate(problems.starts):
         record = {"start": start.tolist(), "goal": None if problems.goals is None else problems.goals[k].tolist(),
-                  "log_likelihood": draws.log_likelihood[k].tolist(), "plans": draws.plans[k].tolist()}
+                  "log_likelihood": draws.log_likelihood[k].tolist(), "plans": draws.plans[k].tolist(),
+                  "guidance_clipped": draws.guidance_clipped[k].tolist()}
         if draws.ess is not None:
             record["ess"] = draws.ess[:, k].T.tolist()
             record["log_evidence"] = draws.log_evidence[k].tolist()
@@ -132,7 +136,8 @@ def plan_checkpoint(checkpoint: str | Path, config: PlanConfig, starts: list[lis
               "method": config.planner.posterior.method, "reward": config.planner.reward,
               "alpha": config.planner.alpha, "num_plans": num_plans, "action_dim": prior.action_dim}
     scalars = {"log_likelihood_mean": float(draws.log_likelihood.mean()),
-               "log_likelihood_max": float(draws.log_likelihood.max())}
+               "log_likelihood_max": float(draws.log_likelihood.max()),
+               "guidance_clipped_steps": int(draws.guidance_clipped.sum())}
     if draws.ess is not None:
         scalars["ess_min"] = float(draws.ess.min())
     experiment = ExperimentLog(config.tracking, output, "plan", {**to_dict(config), **header})

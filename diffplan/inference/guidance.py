@@ -46,6 +46,10 @@ class GradientGuidance:
         through_denoiser: evaluate the likelihood on x0_hat(x_t) and differentiate through the denoiser.
         clip: maximum RMS of the eps correction per window; 0 = only the ceiling ``MAX_CORRECTION_RMS``.
         fixed: (B, H, D) bool, inpainted entries (their gradient is zeroed), or None.
+
+    Attributes:
+        clipped: (B,) long, how many times each window's correction was clipped (the target moved), or None
+            before the first correction.
     """
 
     def __init__(
@@ -69,6 +73,7 @@ class GradientGuidance:
         self.through_denoiser = through_denoiser
         self.clip = clip
         self.fixed = fixed
+        self.clipped: Tensor | None = None
 
     @property
     def needs_grad(self) -> bool:
@@ -112,6 +117,8 @@ class GradientGuidance:
         delta = torch.nan_to_num(delta, nan=0.0, posinf=finfo.max, neginf=-finfo.max)
         peak = delta.abs().amax(dim=(1, 2), keepdim=True).clamp(min=finfo.tiny)
         rms = peak * (delta / peak).square().mean(dim=(1, 2), keepdim=True).sqrt()
+        binds = (rms > limit).flatten().long()
+        self.clipped = binds if self.clipped is None or self.clipped.shape != binds.shape else self.clipped + binds
         return delta * (limit / rms.clamp(min=limit))
 
     def mean_shift(self, t: Tensor, grad: Tensor, sigma: float) -> Tensor:

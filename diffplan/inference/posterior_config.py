@@ -9,7 +9,7 @@ from diffplan.errors import UserError
 from diffplan.prior.sampling import SCHEDULERS
 
 METHODS = ("guided", "smc", "best_of_n", "importance", "prior")
-SELECTIONS = ("best", "sample", "mean")
+SELECTIONS = ("draw", "most_likely", "mean")
 
 
 @dataclass
@@ -39,14 +39,20 @@ class PosteriorConfig:
             Krylov directions of Tweedie's covariance of x0 given x_t in its Laplace value
             (:mod:`~diffplan.inference.tweedie_twist`); each costs a Jacobian-vector product through the
             denoiser per step. 0 = the likelihood of x0_hat alone (TDS), too sharp at mid noise.
-        select: how the plan is picked among the weighted candidates: ``best`` (highest log p(O | tau)),
-            ``sample`` (by weight: a posterior draw), ``mean`` (weighted mean, MPPI's plan).
+        select: how the plan is picked among the weighted candidates: ``draw`` (one candidate drawn by weight: a
+            posterior draw), ``most_likely`` (the candidate of highest log p(O | tau): an argmax, it optimises
+            and does not sample), ``mean`` (the weighted mean, MPPI's plan: not a sample either).
         warm_start_noise_level: with a previous plan, re-noise it to this fraction of the training
             timesteps (0 = keep it, 1 = pure noise) and run only the solver steps from there.
         warm_start_shift: rows of the previous plan dropped (steps executed since it was made); the planner
             shifts each environment's plan by its own executed steps and ignores this.
 
-    Diffuser's guided planning: method guided, particles 64, guide_steps 2, min_noise_level 2, select best,
+    What samples p(tau | O) and what optimises: ``smc`` and ``importance`` with ``select=draw`` draw from the
+    posterior (exactly as the particles grow); ``prior`` draws from p(tau); ``guided`` draws from an
+    approximation whose bias the weights of ``smc`` correct; ``best_of_n`` and ``select=most_likely`` return an
+    argmax, and ``select=mean`` an average: they optimise.
+
+    Diffuser's guided planning: method guided, particles 64, guide_steps 2, min_noise_level 2, select most_likely,
     with its scale 0.1 applied to a variance (ours is applied to sqrt(1 - abar_t)).
     """
 
@@ -62,7 +68,7 @@ class PosteriorConfig:
     ess_threshold: float = 0.5
     eta: float = 1.0
     tweedie_directions: int = 3
-    select: Literal["best", "sample", "mean"] = "best"
+    select: Literal["draw", "most_likely", "mean"] = "draw"
     warm_start_noise_level: float = 0.5
     warm_start_shift: int = 1
 

@@ -38,7 +38,8 @@ class PosteriorSamples:
         log_weights: (B, N) self-normalised log-weights of the candidates (uniform for guided/prior).
         candidate_values: (B, N) log p(O | candidate).
         diagnostics: method-specific tensors: ``ess_trace`` (S,), ``ess`` (S, B), ``log_evidence`` (B,),
-            ``start_timestep`` (warm start).
+            ``start_timestep`` (warm start), and ``guidance_clipped`` (B,): the steps at which the guidance of a
+            problem's candidates was clipped (each moves the sampled distribution off its target).
     """
 
     plans: Tensor
@@ -82,10 +83,10 @@ class PosteriorSampler:
     def num_steps(self) -> int:
         return self.config.num_steps or self.num_train_timesteps
 
-    def guidance(self, fixed: Tensor | None = None, scale: float | None = None) -> GradientGuidance:
+    def guidance(self) -> GradientGuidance:
         c = self.config
-        return GradientGuidance(self.prior, self.likelihood, c.guidance_scale if scale is None else scale,
-                                c.guide_steps, c.min_noise_level, c.through_denoiser, c.guidance_clip, fixed)
+        return GradientGuidance(self.prior, self.likelihood, c.guidance_scale, c.guide_steps, c.min_noise_level,
+                                c.through_denoiser, c.guidance_clip)
 
     def timesteps(self) -> Tensor:
         """The training timesteps (descending) the method's solver visits."""
@@ -127,25 +128,29 @@ class PosteriorSampler:
                 raise ValueError(f"warm_start is {tuple(warm_start.shape)}; expected {shape}")
             x_init, t_w = self.warm_start_init(warm_start, conditions, generator)
             diagnostics["start_timestep"] = torch.tensor(t_w)
-        weighted = self._weighted_candidates(shape, conditions, generator, x_init, t_w)
+        guidance = self.guidance()
+        weighted = self._weighted_candidates(shape, conditions, generator, x_init, t_w, guidance)
+        b = shape[0]
+        clipped = torch.zeros(b, dtype=torch.long) if guidance.clipped is None else \
+            rearrange(guidance.clipped.cpu(), "(b n) -> b n", b=b).sum(dim=1)
         diagnostics.update({"ess_trace": weighted.ess_trace, "ess": weighted.ess,
-                            "log_evidence": weighted.log_evidence})
+                            "log_evidence": weighted.log_evidence, "guidance_clipped": clipped})
         plans, values = self._select(weighted, conditions, generator)
         return PosteriorSamples(plans, values, weighted.x, weighted.log_weights, weighted.log_likelihood,
                                 diagnostics)
 
     def _weighted_candidates(self, shape: tuple[int, int, int], conditions: Conditions | None,
-                             generator: torch.Generator | None, x_init: Tensor | None, t_w: int | None
-                             ) -> WeightedParticles:
+                             generator: torch.Generator | None, x_init: Tensor | None, t_w: int | None,
+                             guidance: GradientGuidance) -> WeightedParticles:
         c, n = self.config, self.config.particles
         if c.method == "smc":
-            return twisted_smc(self.prior, self.likelihood, shape, n, self.num_steps, conditions, self.guidance(),
+            return twisted_smc(self.prior, self.likelihood, shape, n, self.num_steps, conditions, guidance,
                                c.ess_threshold, c.eta, generator, x_init, t_w, c.tweedie_directions)
         if c.method == "importance":
             return importance_resample(self.prior, self.likelihood, shape, n, conditions, c.scheduler,
                                        self.num_steps, generator, x_init, t_w)
         if c.method == "guided":
-            x = self._guided(shape, conditions, generator, x_init, t_w)
+            x = self._guided(shape, conditions, generator, x_init, t_w, guidance)
         else:
             x = prior_candidates(self.prior, shape, n, conditions, c.scheduler, self.num_steps, generator, x_init,
                                  t_w)
@@ -159,11 +164,11 @@ class PosteriorSampler:
                                  ess.float().reshape(1, b), torch.zeros(b), torch.zeros(1, b, dtype=torch.bool))
 
     def _guided(self, shape: tuple[int, int, int], conditions: Conditions | None, generator: torch.Generator | None,
-                x_init: Tensor | None, t_w: int | None) -> Tensor:
+                x_init: Tensor | None, t_w: int | None, guidance: GradientGuidance) -> Tensor:
         b, h, d = shape
         n = self.config.particles
         cond = conditions.repeat(n) if conditions is not None else None
-        guidance = self.guidance(cond.mask if cond is not None else None)
+        guidance.fixed = cond.mask if cond is not None else None
         init = rearrange(x_init, "b n h d -> (b n) h d") if x_init is not None else None
         x = sample(self.prior, (b * n, h, d), cond, self.config.scheduler, self.num_steps, generator,
                    eps_modifier=guidance, modifier_needs_grad=guidance.needs_grad, x_init=init,
@@ -174,7 +179,7 @@ class PosteriorSampler:
                 generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
         """One plan (B, H, D) and its log-likelihood (B,) per problem."""
         select = self.config.select
-        if self.config.method == "best_of_n" or (select == "best" and self.likelihood is not None):
+        if self.config.method == "best_of_n" or (select == "most_likely" and self.likelihood is not None):
             return select_best(weighted.x, weighted.log_likelihood)
         rows = torch.arange(weighted.x.shape[0], device=weighted.x.device)
         if select == "mean":

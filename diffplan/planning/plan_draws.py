@@ -32,12 +32,15 @@ class PlanDraws:
         candidate_log_likelihood: (P, N, K) log p(O | candidate).
         ess: (T, P, N) effective sample size after each of SMC's T weight updates (None for other methods).
         log_evidence: (P, N) SMC's estimate of log E_prior[p(O | tau)] (None for other methods).
+        guidance_clipped: (P, N) sampler steps at which the guidance of a draw's candidates was clipped (0: the
+            sampler followed its target).
     """
 
     plans: np.ndarray
     log_likelihood: np.ndarray
     candidate_log_weights: np.ndarray
     candidate_log_likelihood: np.ndarray
+    guidance_clipped: np.ndarray
     ess: np.ndarray | None = None
     log_evidence: np.ndarray | None = None
 
@@ -46,7 +49,7 @@ class PlanDraws:
         named = {"plans": self.plans, "log_likelihood": self.log_likelihood,
                  "candidate_log_weights": self.candidate_log_weights,
                  "candidate_log_likelihood": self.candidate_log_likelihood,
-                 "ess": self.ess, "log_evidence": self.log_evidence}
+                 "guidance_clipped": self.guidance_clipped, "ess": self.ess, "log_evidence": self.log_evidence}
         return {name: array for name, array in named.items() if array is not None}
 
 
@@ -87,6 +90,8 @@ def _draw_batch(planner: DiffusionPlanner, states: torch.Tensor, goals: torch.Te
         "log_likelihood": per_problem(samples.values, "(p n) -> p n"),
         "candidate_log_weights": per_problem(samples.log_weights, "(p n) k -> p n k"),
         "candidate_log_likelihood": per_problem(samples.candidate_values, "(p n) k -> p n k"),
+        "guidance_clipped": rearrange(samples.diagnostics["guidance_clipped"].cpu(), "(p n) -> p n",
+                                      n=num_plans).numpy(),
     }
     if config.posterior.method == "smc":
         draws["ess"] = per_problem(samples.diagnostics["ess"], "t (p n) -> t p n")

@@ -67,8 +67,8 @@ def test_known_reward_guidance_moves_plans_towards_higher_reward(trained, method
     likelihood = KnownReward(dense_reward, ACT, buffer.normalizer, alpha=0.1)
     start = buffer.state_normalizer.normalize(torch.zeros(4, OBS))
     conditions = Conditions.start_goal(start, H, ACT)
-    base = PosteriorConfig(method="prior", scheduler="ddim", num_steps=10, particles=32, select="sample")
-    guided = PosteriorConfig(method=method, scheduler="ddim", num_steps=10, particles=32, select="sample",
+    base = PosteriorConfig(method="prior", scheduler="ddim", num_steps=10, particles=32, select="draw")
+    guided = PosteriorConfig(method=method, scheduler="ddim", num_steps=10, particles=32, select="draw",
                              through_denoiser=True)
 
     def expected_return(config: PosteriorConfig) -> float:
@@ -93,7 +93,7 @@ def test_few_step_and_warm_started_guided_plans_reach_the_return_of_many_step_pl
         sampler = PosteriorSampler(prior, likelihood, config)
         return sampler.sample(conditions, generator=torch.Generator().manual_seed(1), warm_start=warm).plans
 
-    guided = {"method": "guided", "particles": 16, "select": "best", "through_denoiser": True}
+    guided = {"method": "guided", "particles": 16, "select": "most_likely", "through_denoiser": True}
     prior_plans = plans(PosteriorConfig(method="prior", scheduler="ddim", num_steps=10, particles=1))
     reference = plans(PosteriorConfig(scheduler="ddim", num_steps=10, **guided))
     few = plans(PosteriorConfig(scheduler="dpmsolver++", num_steps=2, **guided))

@@ -36,7 +36,7 @@ def test_smc_matches_the_exact_posterior_and_beats_plain_guidance():
 
     start = time.perf_counter()
     config = PosteriorConfig(method="smc", num_steps=100, particles=PARTICLES, through_denoiser=True,
-                             guidance_clip=0.0, ess_threshold=0.5, select="sample")
+                             guidance_clip=0.0, ess_threshold=0.5, select="draw")
     smc = PosteriorSampler(prior, likelihood, config).sample(num_plans=PROBLEMS,
                                                              generator=torch.Generator().manual_seed(2))
     smc_bias, smc_low, smc_high = errors(prior, smc.candidates, smc.log_weights, precision, target)
@@ -64,7 +64,7 @@ def test_importance_resampling_from_the_prior_matches_the_exact_posterior():
     prior = gaussian_prior(100)
     likelihood, precision, target = quadratic_reward()
     config = PosteriorConfig(method="importance", scheduler="dpmsolver++", num_steps=50, particles=PARTICLES,
-                             select="sample")
+                             select="draw")
     out = PosteriorSampler(prior, likelihood, config).sample(num_plans=PROBLEMS,
                                                              generator=torch.Generator().manual_seed(3))
     bias, low, high = errors(prior, out.candidates, out.log_weights, precision, target)

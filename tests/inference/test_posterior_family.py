@@ -26,7 +26,7 @@ def smc_errors(problem: GaussianProblem, particles: int, steps: int, seed: int, 
                ) -> tuple[float, float, float]:
     """(max |mean error| / sd, largest |variance ratio - 1|, |log-evidence error|) of one SMC run."""
     config = PosteriorConfig(method="smc", num_steps=steps, particles=particles, through_denoiser=True,
-                             select="sample", **settings)
+                             select="draw", **settings)
     out = PosteriorSampler(problem.prior, problem.likelihood, config).sample(
         num_plans=1, generator=torch.Generator().manual_seed(seed))
     bias, low, high = problem.errors(out.candidates[0], out.log_weights[0])
@@ -108,7 +108,7 @@ def test_smc_recovers_the_posterior_mode_weights_of_a_mixture():
     for seed in range(3):
         prior, likelihood, exact = random_mixture_problem(seed)
         settings = dict(num_steps=250, particles=1024, through_denoiser=True)
-        smc = PosteriorSampler(prior, likelihood, PosteriorConfig(method="smc", select="sample", **settings)).sample(
+        smc = PosteriorSampler(prior, likelihood, PosteriorConfig(method="smc", select="draw", **settings)).sample(
             num_plans=1, generator=torch.Generator().manual_seed(seed))
         guided = PosteriorSampler(prior, likelihood, PosteriorConfig(method="guided", scheduler="ddpm", **settings)
                                   ).sample(num_plans=1, generator=torch.Generator().manual_seed(seed))

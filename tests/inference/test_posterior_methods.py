@@ -93,7 +93,7 @@ def test_warm_start_reproduces_a_plan_from_a_low_noise_level(method):
     likelihood, _, _ = quadratic_reward()
     previous = prior.sample_x0(3, torch.Generator().manual_seed(5))
     config = PosteriorConfig(method=method, scheduler="ddim", num_steps=50, particles=4, through_denoiser=True,
-                             warm_start_noise_level=0.05, warm_start_shift=0, select="sample")
+                             warm_start_noise_level=0.05, warm_start_shift=0, select="draw")
     sampler = PosteriorSampler(prior, likelihood, config)
     prior.calls = 0
     out = sampler.sample(num_plans=3, generator=torch.Generator().manual_seed(0), warm_start=previous)
@@ -143,16 +143,18 @@ def test_selection_rules():
     prior = gaussian_prior(50)
     likelihood, _, _ = quadratic_reward()
     base = PosteriorConfig(method="importance", num_steps=10, particles=32)
-    best = PosteriorSampler(prior, likelihood, base).sample(num_plans=3, generator=torch.Generator().manual_seed(0))
+    assert base.select == "draw"  # a posterior draw unless an optimiser is asked for
+    best = PosteriorSampler(prior, likelihood, dataclasses.replace(base, select="most_likely")).sample(
+        num_plans=3, generator=torch.Generator().manual_seed(0))
     assert torch.equal(best.values, best.candidate_values.max(dim=1).values)
     mean = PosteriorSampler(prior, likelihood, dataclasses.replace(base, select="mean")).sample(
         num_plans=3, generator=torch.Generator().manual_seed(0))
     w = mean.log_weights.exp()[..., None, None]
     assert torch.allclose(mean.plans, (w * mean.candidates).sum(dim=1), atol=1e-5)
-    drawn = PosteriorSampler(prior, likelihood, dataclasses.replace(base, select="sample")).sample(
+    drawn = PosteriorSampler(prior, likelihood, dataclasses.replace(base, select="draw")).sample(
         num_plans=3, generator=torch.Generator().manual_seed(0))
     assert all(any(torch.equal(p, c) for c in cs) for p, cs in zip(drawn.plans, drawn.candidates, strict=True))
-    bon = PosteriorSampler(prior, likelihood, dataclasses.replace(base, method="best_of_n", select="sample")).sample(
+    bon = PosteriorSampler(prior, likelihood, dataclasses.replace(base, method="best_of_n", select="draw")).sample(
         num_plans=3, generator=torch.Generator().manual_seed(0))
     assert torch.equal(bon.values, bon.candidate_values.max(dim=1).values)
     plain_config = PosteriorConfig(method="prior", num_steps=10, particles=2)
@@ -178,3 +180,16 @@ def test_config_errors_are_user_errors(options, fragment):
 def test_methods_other_than_prior_need_a_likelihood():
     with pytest.raises(UserError, match="likelihood"):
         PosteriorSampler(gaussian_prior(), None, PosteriorConfig(method="smc"))
+
+
+def test_clipped_guidance_is_counted_per_problem():
+    prior = gaussian_prior(50)
+    likelihood, _, _ = quadratic_reward()
+    tight = PosteriorConfig(method="guided", num_steps=10, particles=4, guidance_clip=1e-3)
+    out = PosteriorSampler(prior, likelihood, tight).sample(num_plans=3, generator=torch.Generator().manual_seed(0))
+    assert out.diagnostics["guidance_clipped"].shape == (3,)
+    assert (out.diagnostics["guidance_clipped"] == 4 * 10).all()  # every candidate, every step
+    free = dataclasses.replace(tight, guidance_clip=0.0)  # only the safety ceiling: a gentle reward never meets it
+    gentle, _, _ = quadratic_reward(scale=0.01)
+    out = PosteriorSampler(prior, gentle, free).sample(num_plans=3, generator=torch.Generator().manual_seed(0))
+    assert (out.diagnostics["guidance_clipped"] == 0).all()
