@@ -14,7 +14,12 @@ import time
 import pytest
 import torch
 
-from diffplan.inference.gaussian_oracle import GaussianProblem, random_gaussian_problem
+from diffplan.inference.gaussian_oracle import (
+    GaussianProblem,
+    QuadraticLikelihood,
+    exact_posterior,
+    random_gaussian_problem,
+)
 from diffplan.inference.mixture_prior import random_mixture_problem
 from diffplan.inference.posterior_config import PosteriorConfig
 from diffplan.inference.posterior_sampler import PosteriorSampler
@@ -122,3 +127,22 @@ def test_smc_recovers_the_posterior_mode_weights_of_a_mixture():
               f"plain guidance {guided_share:.3f}, best-of-64 (32 plans) {best_share:.3f}")
         assert abs(smc_share - float(exact[1])) <= 0.04
         assert abs(smc_share - float(exact[1])) < abs(guided_share - float(exact[1]))
+
+
+def test_the_posterior_spread_shrinks_with_alpha():
+    """One reward W at three temperatures: p(tau | O) ∝ p(tau) exp(R / alpha) narrows as alpha falls."""
+    base = random_gaussian_problem(4, alpha=1.0)
+    spreads, exact = [], []
+    for alpha in (0.3, 1.0, 3.0):
+        likelihood = QuadraticLikelihood(base.likelihood.weights, base.likelihood.target, alpha)
+        mean, covariance, _ = exact_posterior(base.prior, likelihood)
+        out = PosteriorSampler(base.prior, likelihood, PosteriorConfig(
+            method="smc", num_steps=100, particles=1024, through_denoiser=True)).sample(
+            num_plans=1, generator=torch.Generator().manual_seed(0))
+        w = torch.softmax(out.log_weights[0].double(), dim=0)[:, None, None]
+        x = out.candidates[0].double()
+        spreads.append(float((w * (x - (w * x).sum(dim=0)) ** 2).sum(dim=0).mean()))
+        exact.append(float(covariance.diag().mean()))
+        print(f"\nalpha {alpha}: mean posterior variance {spreads[-1]:.4f} (exact {exact[-1]:.4f})")
+    assert spreads[0] < spreads[1] < spreads[2]
+    assert all(abs(s / e - 1) < 0.1 for s, e in zip(spreads, exact, strict=True))
