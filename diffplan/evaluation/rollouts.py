@@ -135,7 +135,7 @@ def evaluate_actor(
     active = episode_of >= 0
     total, steps, success = np.zeros(num_envs), np.zeros(num_envs, dtype=np.int64), np.zeros(num_envs, dtype=bool)
     arrival = np.full(num_envs, np.nan)
-    actor.start(envs, np.flatnonzero(active), obs, infos)
+    actor.start(envs, np.flatnonzero(active), obs, infos, episode_of[active])
     _record_frames(envs, frames, episode_of, active)
     bar = progress_bar(enabled=progress, total=episodes, desc="evaluating", unit="episode")
     while active.any():
@@ -168,7 +168,7 @@ def evaluate_actor(
         active = episode_of >= 0
         total[done], steps[done], success[done], arrival[done] = 0.0, 0, False, np.nan
         if restart.any():
-            actor.start(envs, np.flatnonzero(restart), obs, infos)
+            actor.start(envs, np.flatnonzero(restart), obs, infos, episode_of[restart])
             _record_frames(envs, frames, np.where(restart, episode_of, -1), restart)
     bar.close()
     normalized = normalized_scores(returns, *ref_scores) if ref_scores is not None else None

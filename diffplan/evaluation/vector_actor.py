@@ -22,8 +22,11 @@ from diffplan.data.policies import Obs, Policy
 class VectorActor(Protocol):
     """What batched evaluation needs from an actor."""
 
-    def start(self, envs: gym.vector.VectorEnv, slots: np.ndarray, obs: Obs, infos: dict[str, Any]) -> None:
-        """New episodes begin in sub-environments ``slots`` (indices); ``obs`` batches all N slots."""
+    def start(self, envs: gym.vector.VectorEnv, slots: np.ndarray, obs: Obs, infos: dict[str, Any],
+              episodes: np.ndarray | None = None) -> None:
+        """New episodes begin in sub-environments ``slots`` (indices); ``obs`` batches all N slots.
+        ``episodes`` numbers them (episode k resets with seed + k), so an actor's randomness can follow the
+        episode rather than the slot."""
         ...
 
     def act(self, obs: Obs, infos: dict[str, Any], active: np.ndarray) -> np.ndarray:
@@ -55,7 +58,8 @@ class PolicySlots:
         self.policies = list(policies)
         self._action_shape: tuple[int, ...] = ()
 
-    def start(self, envs: gym.vector.VectorEnv, slots: np.ndarray, obs: Obs, infos: dict[str, Any]) -> None:
+    def start(self, envs: gym.vector.VectorEnv, slots: np.ndarray, obs: Obs, infos: dict[str, Any],
+              episodes: np.ndarray | None = None) -> None:
         self._action_shape = envs.single_action_space.shape
         sub_envs = getattr(envs, "envs", None)
         if sub_envs is None:

@@ -13,6 +13,7 @@ from diffplan.inference.importance_resampling import prior_candidates, score_win
 from diffplan.inference.likelihood import Likelihood
 from diffplan.prior.denoiser import Denoiser
 from diffplan.prior.inpainting import Conditions
+from diffplan.prior.random_streams import Generators
 
 
 def select_best(candidates: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
@@ -31,7 +32,7 @@ def best_of_n(
     conditions: Conditions | None = None,
     scheduler: str = "ddim",
     num_steps: int | None = None,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Sample N prior windows per problem (shape = (B, H, D)) and keep the best.
 

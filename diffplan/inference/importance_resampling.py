@@ -16,6 +16,7 @@ from diffplan.inference.likelihood import Likelihood
 from diffplan.inference.particles import WeightedParticles, effective_sample_size, normalise
 from diffplan.prior.denoiser import Denoiser
 from diffplan.prior.inpainting import Conditions
+from diffplan.prior.random_streams import Generators
 from diffplan.prior.sampling import sample
 
 
@@ -35,7 +36,7 @@ def prior_candidates(
     conditions: Conditions | None = None,
     scheduler: str = "ddim",
     num_steps: int | None = None,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
     x_init: Tensor | None = None,
     start_timestep: int | None = None,
 ) -> Tensor:
@@ -59,7 +60,7 @@ def importance_resample(
     conditions: Conditions | None = None,
     scheduler: str = "ddim",
     num_steps: int | None = None,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
     x_init: Tensor | None = None,
     start_timestep: int | None = None,
 ) -> WeightedParticles:

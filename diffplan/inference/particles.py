@@ -9,6 +9,8 @@ import torch
 from einops import rearrange
 from torch import Tensor
 
+from diffplan.prior.random_streams import Generators, generator_device, uniform
+
 
 @dataclass
 class WeightedParticles:
@@ -66,24 +68,26 @@ def effective_sample_size(log_weights: Tensor) -> Tensor:
     return ess.clamp(1.0, lw.shape[1])
 
 
-def generator_device(generator: torch.Generator | None) -> torch.device:
-    """Where random numbers of ``generator`` are drawn (a CUDA generator draws on its GPU); CPU without one."""
-    return generator.device if generator is not None else torch.device("cpu")
-
-
-def systematic_resample(log_weights: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    """Ancestor indices (B, K) by systematic resampling of each problem's weights (B, K)."""
+def systematic_resample(log_weights: Tensor, generator: Generators = None) -> Tensor:
+    """Ancestor indices (B, K) by systematic resampling of each problem's weights (B, K); a list of B generators
+    gives each problem its own offset."""
     b, k = log_weights.shape
     w = normalise(log_weights.double()).exp()
     cdf = w.cumsum(dim=1)
     cdf[:, -1] = 1.0
-    u = (torch.rand(b, 1, generator=generator, dtype=torch.float64, device=generator_device(generator)).to(w.device)
-         + torch.arange(k, dtype=torch.float64, device=w.device)) / k
+    offsets = uniform((b, 1), generator, w.device, torch.float64)
+    u = (offsets + torch.arange(k, dtype=torch.float64, device=w.device)) / k
     return torch.searchsorted(cdf, u).clamp(max=k - 1)
 
 
-def multinomial_pick(log_weights: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    """One index per problem drawn in proportion to the weights (B, K) -> (B,)."""
+def multinomial_pick(log_weights: Tensor, generator: Generators = None) -> Tensor:
+    """One index per problem drawn in proportion to the weights (B, K) -> (B,); a list of B generators draws each
+    problem's index from its own."""
     w = normalise(log_weights.double()).exp()
-    picks = torch.multinomial(w.to(generator_device(generator)), 1, generator=generator)
-    return picks.squeeze(1).to(log_weights.device)
+    if generator is None or isinstance(generator, torch.Generator):
+        picks = torch.multinomial(w.to(generator_device(generator)), 1, generator=generator)
+        return picks.squeeze(1).to(log_weights.device)
+    if len(generator) != w.shape[0]:
+        raise ValueError(f"{len(generator)} generators for {w.shape[0]} problems")
+    picks = [torch.multinomial(row[None].to(g.device), 1, generator=g)[0] for row, g in zip(w, generator, strict=True)]
+    return torch.cat(picks).to(log_weights.device)

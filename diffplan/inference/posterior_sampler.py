@@ -24,6 +24,7 @@ from diffplan.inference.smc import smc_timesteps, twisted_smc
 from diffplan.inference.warm_start import renoise, shift_plan, start_timestep
 from diffplan.prior.denoiser import Denoiser
 from diffplan.prior.inpainting import Conditions
+from diffplan.prior.random_streams import Generators
 from diffplan.prior.sampling import make_sampling_scheduler, sample
 
 
@@ -94,7 +95,7 @@ class PosteriorSampler:
             return smc_timesteps(self.num_train_timesteps, self.num_steps)
         return make_sampling_scheduler(self.prior.scheduler_config, self.config.scheduler, self.num_steps).timesteps
 
-    def warm_start_init(self, warm_start: Tensor, conditions: Conditions | None, generator: torch.Generator | None
+    def warm_start_init(self, warm_start: Tensor, conditions: Conditions | None, generator: Generators
                         ) -> tuple[Tensor, int]:
         """Previous plans (B, H, D) -> shifted, re-noised candidates (B, N, H, D) and their timestep."""
         c = self.config
@@ -109,7 +110,7 @@ class PosteriorSampler:
         self,
         conditions: Conditions | None = None,
         num_plans: int | None = None,
-        generator: torch.Generator | None = None,
+        generator: Generators = None,
         warm_start: Tensor | None = None,
     ) -> PosteriorSamples:
         """One plan per problem.
@@ -140,7 +141,7 @@ class PosteriorSampler:
                                 diagnostics)
 
     def _weighted_candidates(self, shape: tuple[int, int, int], conditions: Conditions | None,
-                             generator: torch.Generator | None, x_init: Tensor | None, t_w: int | None,
+                             generator: Generators, x_init: Tensor | None, t_w: int | None,
                              guidance: GradientGuidance) -> WeightedParticles:
         c, n = self.config, self.config.particles
         if c.method == "smc":
@@ -163,7 +164,7 @@ class PosteriorSampler:
         return WeightedParticles(x, log_w.float(), values.to(x.device), ess.float().mean().reshape(1),
                                  ess.float().reshape(1, b), torch.zeros(b), torch.zeros(1, b, dtype=torch.bool))
 
-    def _guided(self, shape: tuple[int, int, int], conditions: Conditions | None, generator: torch.Generator | None,
+    def _guided(self, shape: tuple[int, int, int], conditions: Conditions | None, generator: Generators,
                 x_init: Tensor | None, t_w: int | None, guidance: GradientGuidance) -> Tensor:
         b, h, d = shape
         n = self.config.particles
@@ -176,7 +177,7 @@ class PosteriorSampler:
         return rearrange(x, "(b n) h d -> b n h d", b=b)
 
     def _select(self, weighted: WeightedParticles, conditions: Conditions | None,
-                generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
+                generator: Generators) -> tuple[Tensor, Tensor]:
         """One plan (B, H, D) and its log-likelihood (B,) per problem."""
         select = self.config.select
         if self.config.method == "best_of_n" or (select == "most_likely" and self.likelihood is not None):

@@ -39,7 +39,6 @@ from diffplan.inference.likelihood import Likelihood
 from diffplan.inference.particles import (
     WeightedParticles,
     effective_sample_size,
-    generator_device,
     normalise,
     sanitize,
     systematic_resample,
@@ -47,6 +46,7 @@ from diffplan.inference.particles import (
 from diffplan.inference.tweedie_twist import tweedie_twist
 from diffplan.prior.denoiser import Denoiser, eps_to_x0
 from diffplan.prior.inpainting import Conditions
+from diffplan.prior.random_streams import Generators, normal
 
 
 def smc_timesteps(num_train_timesteps: int, num_steps: int, start_timestep: int | None = None) -> Tensor:
@@ -76,7 +76,7 @@ def twisted_smc(
     guidance: GradientGuidance | None = None,
     ess_threshold: float = 0.5,
     eta: float = 1.0,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
     x_init: Tensor | None = None,
     start_timestep: int | None = None,
     tweedie_directions: int = 0,
@@ -110,7 +110,7 @@ def twisted_smc(
         return torch.full((b * k,), t, dtype=torch.long, device=device)
 
     if x_init is None:
-        x = torch.randn(b * k, h, d, generator=generator, device=generator_device(generator)).to(device)
+        x = normal((b * k, h, d), generator, device)
     else:
         x = rearrange(x_init, "b k h d -> (b k) h d").to(device)
     x = constrain(x)
@@ -138,7 +138,7 @@ def twisted_smc(
             s = int(grid[i + 1])
             mean_p, sigma = ddim_kernel(x, eps, t, s, abar, eta)
             mean_q = mean_p + guidance.mean_shift(tvec(t), grad, sigma)
-            noise = torch.randn(x.shape, generator=generator, device=generator_device(generator)).to(device)
+            noise = normal(x.shape, generator, device)
             x = constrain(mean_q + sigma * noise)
             diff = ((x - mean_q).double().square() - (x - mean_p).double().square()) * free
             log_ratio = diff.sum(dim=(1, 2)) / (2 * sigma**2)

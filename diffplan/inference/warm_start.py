@@ -12,7 +12,7 @@ import torch
 from einops import repeat
 from torch import Tensor
 
-from diffplan.inference.particles import generator_device
+from diffplan.prior.random_streams import Generators, normal
 
 
 def shift_plan(plan: Tensor, steps: int) -> Tensor:
@@ -33,8 +33,8 @@ def start_timestep(timesteps: Tensor, noise_level: float, num_train_timesteps: i
     return int(below[0]) if len(below) else int(timesteps[-1])
 
 
-def renoise(x0: Tensor, timestep: int, alphas_cumprod: Tensor, generator: torch.Generator | None = None) -> Tensor:
+def renoise(x0: Tensor, timestep: int, alphas_cumprod: Tensor, generator: Generators = None) -> Tensor:
     """Forward process q(x_t | x0) at one training timestep: windows (..., H, D) -> (..., H, D)."""
     a = float(alphas_cumprod[timestep])
-    noise = torch.randn(x0.shape, generator=generator, device=generator_device(generator)).to(x0.device, x0.dtype)
+    noise = normal(x0.shape, generator, x0.device).to(x0.dtype)
     return a**0.5 * x0 + (1 - a) ** 0.5 * noise

@@ -43,12 +43,15 @@ class EpisodeRecord:
         plans: list of ``(step, plan states (H, S))``.
         goal_rows: the row of each plan's goal (its arrival; the last row without goal inpainting).
         goal: ``(G,)`` or None.
+        episode: the episode's number (its reset seed minus the evaluation seed); its draws come from a
+            generator of (planner seed, episode), so they do not depend on the episodes beside it.
     """
 
     states: list[np.ndarray] = field(default_factory=list)
     plans: list[tuple[int, np.ndarray]] = field(default_factory=list)
     goal_rows: list[int] = field(default_factory=list)
     goal: np.ndarray | None = None
+    episode: int = 0
 
 
 class DiffusionPlanner:
@@ -86,13 +89,15 @@ class DiffusionPlanner:
         return None
 
     def plan(self, states: torch.Tensor, goals: torch.Tensor | None, previous: torch.Tensor | None = None,
-             goal_rows: torch.Tensor | None = None) -> torch.Tensor:
+             goal_rows: torch.Tensor | None = None, generators: list[torch.Generator] | None = None
+             ) -> torch.Tensor:
         """Plans ``(B, H, A + S)`` in environment units from states ``(B, S)`` (and goals ``(B, G)``).
 
         Args:
             previous: the last plans ``(B, H, A + S)`` (environment units), already shifted to the current
                 step, to warm-start from.
             goal_rows: ``(B,)`` rows where inpainted goals are fixed (default: the last row).
+            generators: one per problem (its episode's stream); default: the planner's own generator.
         """
         prior, config = self.prior, self.config
         goals = goals.to(self.device) if goals is not None else None
@@ -104,13 +109,14 @@ class DiffusionPlanner:
         posterior = dataclasses.replace(config.posterior, warm_start_shift=0)
         sampler = PosteriorSampler(prior.denoiser(conditions, goal_rows), self.likelihood(goals), posterior)
         warm = prior.normalizer.normalize(previous.to(self.device)) if previous is not None else None
-        samples = sampler.sample(conditions, generator=self.generator, warm_start=warm)
+        samples = sampler.sample(conditions, generator=generators or self.generator, warm_start=warm)
         return prior.normalizer.unnormalize(samples.plans)
 
     # The VectorActor protocol -------------------------------------------------------------------------
-    def start(self, envs: gym.vector.VectorEnv, slots: np.ndarray, obs: Any, infos: dict[str, Any]) -> None:
+    def start(self, envs: gym.vector.VectorEnv, slots: np.ndarray, obs: Any, infos: dict[str, Any],
+              episodes: np.ndarray | None = None) -> None:
         """New episodes in sub-environments ``slots`` of ``envs``: forget their plans, open their records."""
-        self._start(envs.num_envs, envs.single_action_space, slots, obs)
+        self._start(envs.num_envs, envs.single_action_space, slots, obs, episodes)
 
     def act(self, obs: Any, infos: dict[str, Any], active: np.ndarray) -> np.ndarray:
         """Actions ``(N, A)`` for batched observations; plans first for the active slots that are due."""
@@ -148,7 +154,8 @@ class DiffusionPlanner:
         self._steps[rows] += 1
         return actions
 
-    def _start(self, num_envs: int, space: gym.Space, slots: np.ndarray, obs: Any) -> None:
+    def _start(self, num_envs: int, space: gym.Space, slots: np.ndarray, obs: Any,
+               episodes: np.ndarray | None = None) -> None:
         if num_envs != self._slots:
             horizon, width = self.prior.horizon, self.prior.config.model.transition_dim
             self._slots = num_envs
@@ -160,12 +167,17 @@ class DiffusionPlanner:
             self._steps = np.zeros(num_envs, dtype=np.int64)
             self._goal_rows = np.full(num_envs, horizon - 1, dtype=np.int64)
             self._records: list[EpisodeRecord | None] = [None] * num_envs
+            self._streams: list[torch.Generator | None] = [None] * num_envs
         self._low, self._high = np.asarray(space.low), np.asarray(space.high)
         goals = self.prior.layout.goal(obs) if self.prior.layout.goal_key else None
-        for slot in slots:
+        if episodes is None:  # numbered in start order (the single-environment protocol)
+            episodes = len(self.episodes) + np.arange(len(slots))
+        for slot, episode in zip(slots, episodes, strict=True):
             self._has_plan[slot], self._since[slot], self._steps[slot] = False, 0, 0
             self._goal_rows[slot] = self.prior.horizon - 1
-            self._records[slot] = EpisodeRecord(goal=None if goals is None else np.asarray(goals[slot]))
+            self._records[slot] = EpisodeRecord(goal=None if goals is None else np.asarray(goals[slot]),
+                                                episode=int(episode))
+            self._streams[slot] = episode_stream(self.config.seed, int(episode), self.device)
             self.episodes.append(self._records[slot])
 
     def _replan(self, due: np.ndarray, states: np.ndarray) -> None:
@@ -185,7 +197,8 @@ class DiffusionPlanner:
                 goals = torch.as_tensor(np.stack([self._records[r].goal for r in rows]), dtype=torch.float32)
             if group is warm:
                 plans = self.plan(torch.as_tensor(states[rows]), goals, torch.as_tensor(self._shifted(rows)),
-                                  torch.as_tensor(self._goal_rows[rows])).cpu().numpy()
+                                  torch.as_tensor(self._goal_rows[rows]),
+                                  [self._streams[r] for r in rows]).cpu().numpy()
             else:
                 plans = self._fresh_plans(rows, torch.as_tensor(states[rows]), goals)
             self._plans[rows] = plans
@@ -201,11 +214,12 @@ class DiffusionPlanner:
         """First plans of the episodes in ``rows``; with ``arrival_steps``, one per candidate arrival (one
         batch), keeping the one ``arrival_choice`` prefers and its goal row."""
         steps = self.config.arrival_steps
+        streams = [self._streams[r] for r in rows]
         if not steps or goals is None:  # check_planner_config: arrival_steps only with goal inpainting
-            return self.plan(states, goals, None, torch.as_tensor(self._goal_rows[rows])).cpu().numpy()
+            return self.plan(states, goals, None, torch.as_tensor(self._goal_rows[rows]), streams).cpu().numpy()
         k, batch = len(steps), len(rows)
         candidates = self.plan(repeat(states, "b s -> (k b) s", k=k), repeat(goals, "b g -> (k b) g", k=k), None,
-                               torch.as_tensor(steps).repeat_interleave(batch))
+                               torch.as_tensor(steps).repeat_interleave(batch), streams * k)
         candidates = rearrange(candidates, "(k b) h d -> k b h d", k=k)
         plan_states, dims = candidates[..., self.prior.action_dim:], self.config.waypoint_position_dims
         if self.config.arrival_choice == "smallest_move":
@@ -234,6 +248,12 @@ class DiffusionPlanner:
 
     def __call__(self, obs: Any, info: dict[str, Any]) -> np.ndarray:
         return self.act(_batch(obs), {}, np.array([True]))[0]
+
+
+def episode_stream(seed: int, episode: int, device: torch.device) -> torch.Generator:
+    """The generator of one episode's draws (plans, SMC noise, resampling), seeded by (seed, episode)."""
+    state = int(np.random.SeedSequence([seed, episode]).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    return torch.Generator(device=device).manual_seed(state)
 
 
 def _batch(obs: Any) -> Any:

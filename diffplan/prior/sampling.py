@@ -19,6 +19,7 @@ from torch import Tensor
 from diffplan.errors import UserError
 from diffplan.prior.denoiser import Denoiser
 from diffplan.prior.inpainting import Conditions
+from diffplan.prior.random_streams import Generators, normal, per_row
 
 SCHEDULERS = ("ddpm", "ddim", "dpmsolver++")
 
@@ -73,7 +74,7 @@ def sample(
     conditions: Conditions | None = None,
     scheduler_name: str = "ddpm",
     num_steps: int | None = None,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
     eps_modifier: EpsModifier | None = None,
     modifier_needs_grad: bool = False,
     device: torch.device | str | None = None,
@@ -110,7 +111,7 @@ def sample(
     with context:
         timesteps = scheduler.timesteps
         if x_init is None:
-            x = torch.randn(shape, generator=generator, device=device) * scheduler.init_noise_sigma
+            x = normal(shape, generator, device) * scheduler.init_noise_sigma
         else:
             if tuple(x_init.shape) != tuple(shape):
                 raise ValueError(f"x_init is {tuple(x_init.shape)} but shape is {tuple(shape)}")
@@ -128,7 +129,7 @@ def sample(
                 if eps_modifier is not None:
                     eps = eps_modifier(x_in, t, eps)
             eps = eps.detach()
-            x = scheduler.step(eps, t_scalar, x, generator=generator).prev_sample
+            x = scheduler.step(eps, t_scalar, x, generator=per_row(generator, shape[0])).prev_sample
             x = constrain(x)
             if return_chain:
                 chain.append(x)

@@ -46,7 +46,8 @@ class PolicyActor:
     def reset(self, env: gym.Env, obs: Any, info: dict[str, Any]) -> None:
         """Nothing to remember between steps: the policy is Markov."""
 
-    def start(self, envs: gym.vector.VectorEnv, slots: np.ndarray, obs: Any, infos: dict[str, Any]) -> None:
+    def start(self, envs: gym.vector.VectorEnv, slots: np.ndarray, obs: Any, infos: dict[str, Any],
+              episodes: np.ndarray | None = None) -> None:
         """Nothing to remember between episodes (the VectorActor protocol)."""
 
     def act(self, obs: Any, infos: dict[str, Any], active: np.ndarray) -> np.ndarray:

@@ -47,8 +47,8 @@ def test_planner_draws_every_arrival_in_one_batch_and_keeps_the_chosen_goal_row(
     planner = DiffusionPlanner(prior, config)
     calls = []
     plan = planner.plan
-    planner.plan = lambda states, goals, previous, rows: calls.append(rows.tolist()) or plan(states, goals,
-                                                                                             previous, rows)
+    planner.plan = lambda states, goals, previous, rows, streams: calls.append(rows.tolist()) or plan(
+        states, goals, previous, rows, streams)
     evaluate_actor(planner, umaze(), episodes=1)
     assert calls == [[7, 15, prior.horizon - 1]]
     row = int(planner._goal_rows[0])

@@ -1,0 +1,60 @@
+"""One random stream per problem: draws that do not depend on which other problems share the batch.
+
+A planner that samples the plans of several environments in one batch must not let the batch decide the
+noise of an episode, or ``num_envs`` changes the results. Every sampler accepts, besides one
+``torch.Generator`` (or None) for the whole batch, a list of generators, one per problem (row block): the B
+problems of a batch of ``B * K`` rows are then B consecutive blocks of K rows, block b drawn from
+``generators[b]``. A generator listed more than once draws for each of its blocks in turn, so the draws of an
+episode depend only on its own generator and the order of its own plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+Generators = torch.Generator | Sequence[torch.Generator] | None
+
+
+def generator_device(generator: Generators) -> torch.device:
+    """Where the random numbers of ``generator`` (or of the first of a list) are drawn; CPU without one."""
+    if generator is None:
+        return torch.device("cpu")
+    if isinstance(generator, torch.Generator):
+        return generator.device
+    return generator[0].device
+
+
+def _blocks(rows: int, generator: Sequence[torch.Generator]) -> int:
+    if not len(generator) or rows % len(generator):
+        raise ValueError(f"{rows} rows cannot be split into blocks for {len(generator)} generators")
+    return rows // len(generator)
+
+
+def normal(shape: Sequence[int], generator: Generators, device: torch.device | str) -> Tensor:
+    """Standard normal draws of ``shape`` (rows first) on ``device``."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return torch.randn(tuple(shape), generator=generator, device=generator_device(generator)).to(device)
+    size = _blocks(shape[0], generator)
+    return torch.cat([torch.randn((size, *shape[1:]), generator=g, device=g.device).to(device) for g in generator])
+
+
+def uniform(shape: Sequence[int], generator: Generators, device: torch.device | str,
+            dtype: torch.dtype = torch.float32) -> Tensor:
+    """Uniform [0, 1) draws of ``shape`` (rows first) on ``device``."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return torch.rand(tuple(shape), generator=generator, dtype=dtype,
+                          device=generator_device(generator)).to(device)
+    size = _blocks(shape[0], generator)
+    return torch.cat([torch.rand((size, *shape[1:]), generator=g, dtype=dtype, device=g.device).to(device)
+                      for g in generator])
+
+
+def per_row(generator: Generators, rows: int) -> Generators:
+    """The generator argument for a library that draws row by row (diffusers' ``step``): one per row."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return generator
+    size = _blocks(rows, generator)
+    return [g for g in generator for _ in range(size)]
