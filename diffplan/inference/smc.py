@@ -84,7 +84,10 @@ def twisted_smc(
     """Run twisted SMC for B = shape[0] problems with K = ``particles`` each.
 
     shape: (B, H, D). conditions: (B, H, D) inpainting per problem. guidance: proposal and twist (its
-    ``scale`` weighs the proposal only; scale 0 gives the prior as proposal); default: twist on x_t, scale 1.
+    ``scale`` weighs the proposal only, one gradient per step: ``guide_steps`` is not used here; scale 0 gives
+    the prior as proposal); default: twist on x_t, scale 1. tweedie_directions: with a guidance
+    ``through_denoiser``, the twist is :func:`tweedie_twist` with this many Krylov directions (0: the likelihood
+    of x0_hat). generator: one for the batch or one per problem (:mod:`~diffplan.prior.random_streams`).
     x_init, start_timestep: warm start, particles (B, K, H, D) already noised to ``start_timestep`` (the
     sampler is then no longer exact: the start is not the prior's marginal).
     Returns :class:`WeightedParticles` with x (B, K, H, D).
@@ -114,6 +117,7 @@ def twisted_smc(
     else:
         x = rearrange(x_init, "b k h d -> (b k) h d").to(device)
     x = constrain(x)
+
     def log_twist(x: Tensor, t: int) -> tuple[Tensor, Tensor, Tensor]:
         if tweedie_directions and guidance.through_denoiser:
             return tweedie_twist(prior, likelihood, x, tvec(t), tweedie_directions, guidance.fixed)
