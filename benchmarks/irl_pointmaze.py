@@ -3,7 +3,7 @@ r"""Offline IRL on PointMaze U-Maze: a reward learned from 20 expert demonstrati
 1. Collects (locally, once; existing ids are reused) the demonstrations (the scripted expert from random free
    cells to the goal cell), the unlabelled data (the D4RL recipe: noisy expert to random goals; its rewards are
    never read) and a held-out set of the same recipe with another seed.
-2. Trains r_phi with ``diffplan train-reward`` (``configs/reward-pointmaze-umaze.yaml`` + ``key=value``).
+2. Trains r_phi with ``diffplan train-reward`` (``diffplan/configs/reward-pointmaze-umaze.yaml`` + ``key=value``).
 3. Reports the Spearman correlation between r_phi and the true dense reward exp(-||xy - goal||) on the held-out
    states (target >= 0.8).
 4. With ``--prior <train-prior run folder>``, evaluates the planner guided by r_phi and, in the same run on the
@@ -36,9 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import write_result  # noqa: E402
 
-from diffplan.commands.run_setup import config_path  # noqa: E402
 from diffplan.commands.train_reward import train_reward  # noqa: E402
-from diffplan.config import load_config  # noqa: E402
+from diffplan.config import config_path, load_config  # noqa: E402
 from diffplan.data.collect import make_env  # noqa: E402
 from diffplan.data.episodes import read_episodes  # noqa: E402
 from diffplan.data.observation_layout import ObservationLayout  # noqa: E402

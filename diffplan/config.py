@@ -8,6 +8,7 @@ allowed, never a silent default.
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import re
 import types
 import typing
@@ -21,27 +22,40 @@ from diffplan.errors import UserError
 
 ConfigT = TypeVar("ConfigT")
 
+#: the key of a YAML config naming the configs it builds on (a name or a list; see :func:`read_config_file`)
+DEFAULTS_KEY = "defaults"
+
+
+def bundled_configs() -> Path:
+    """The folder of the configs shipped inside the package (``diffplan/configs``), from any install."""
+    return Path(str(importlib.resources.files("diffplan").joinpath("configs")))
+
+
+def config_path(name: str | Path, relative_to: Path | None = None) -> Path:
+    """A config given as a path, or as the name of a bundled config (with or without ``.yaml``).
+
+    A relative path is looked up in ``relative_to`` first (the folder of a config that names it in
+    ``defaults``), then in the working directory, then among the bundled configs.
+    """
+    bundled = bundled_configs()
+    folders = [*([relative_to] if relative_to is not None else []), Path.cwd(), bundled]
+    path = Path(name)
+    candidates = [path] if path.is_absolute() else [folder / path for folder in folders]
+    candidates += [c.with_name(c.name + ".yaml") for c in candidates if c.suffix != ".yaml"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    available = sorted(p.stem for p in bundled.glob("*.yaml"))
+    raise UserError(f"config '{name}' is neither a file nor a bundled config; bundled: {', '.join(available)}")
+
 
 def load_config(cls: type[ConfigT], path: str | Path | None = None, overrides: Sequence[str] = ()) -> ConfigT:
     """Build ``cls`` from the YAML file at ``path`` (optional), then apply ``key=value`` overrides.
 
     Overrides use dotted paths into nested dataclasses (``data.horizon=64``); values are parsed as YAML
-    (``true``, ``3e-4``, ``[1, 4, 8]``).
+    (``true``, ``3e-4``, ``[1, 4, 8]``). The file may build on other configs (``defaults:``).
     """
-    raw: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise UserError(f"config file '{path}' does not exist; pass a YAML file, e.g. from configs/")
-        try:
-            loaded = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark else ""
-            raise UserError(f"config file '{path}' is not valid YAML{where}; fix its syntax") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise UserError(f"config file '{path}' must hold a mapping of keys to values")
-        raw = loaded or {}
+    raw = read_config_file(Path(path)) if path is not None else {}
     for override in overrides:
         key, sep, text = override.partition("=")
         if not sep or not key:
@@ -52,6 +66,48 @@ def load_config(cls: type[ConfigT], path: str | Path | None = None, overrides: S
             value = text
         set_dotted(raw, key.strip(), value)
     return from_dict(cls, raw)
+
+
+def read_config_file(path: Path, including: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The mapping of the YAML config at ``path``, on top of the configs its ``defaults:`` key names.
+
+    ``defaults: prior-pointmaze-umaze`` (or a list of names or paths, later ones over earlier ones) loads
+    those configs first; the file's own keys then override theirs, section by section (a nested mapping
+    merges key by key, any other value replaces). Names resolve next to the file first, then as bundled
+    configs.
+    """
+    if not path.is_file():
+        raise UserError(f"config file '{path}' does not exist; pass a YAML file or a bundled config's name")
+    resolved = path.resolve()
+    if resolved in including:
+        chain = " -> ".join(p.name for p in (*including, resolved))
+        raise UserError(f"config '{path}' includes itself through 'defaults' ({chain}); remove the cycle")
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise UserError(f"config file '{path}' is not valid YAML{where}; fix its syntax") from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise UserError(f"config file '{path}' must hold a mapping of keys to values")
+    own = dict(loaded or {})
+    bases = own.pop(DEFAULTS_KEY, [])
+    bases = [bases] if isinstance(bases, str) else bases
+    if not isinstance(bases, list) or not all(isinstance(b, str) and b for b in bases):
+        raise UserError(f"config file '{path}': '{DEFAULTS_KEY}' must be a config name or a list of names")
+    merged: dict[str, Any] = {}
+    for base in bases:
+        merged = merge_configs(merged, read_config_file(config_path(base, path.parent), (*including, resolved)))
+    return merge_configs(merged, own)
+
+
+def merge_configs(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``top`` over ``base``: mappings merge key by key, recursively; any other value of ``top`` replaces."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        merged[key] = merge_configs(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+    return merged
 
 
 def set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:

@@ -14,7 +14,7 @@ from diffplan.commands import pipeline
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("overrides", nargs="*", metavar="key=value",
-                        help="overrides of configs/quickstart.yaml, e.g. prior.trainer.steps=2000 "
+                        help="overrides of the bundled quickstart config, e.g. prior.trainer.steps=2000 "
                              "evaluation.episodes=5 (default: none)")
     parser.add_argument("--run-dir", default=None, help="run folder (default: runs/quickstart)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted quickstart")

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from accelerate import Accelerator
 
-from diffplan.config import load_config, save_config, to_dict
+from diffplan.config import config_path, load_config, save_config, to_dict
 from diffplan.errors import UserError
 from diffplan.tracking import ExperimentLog
 from diffplan.training.checkpoint import list_checkpoints
@@ -23,7 +23,8 @@ ConfigT = TypeVar("ConfigT")
 def add_run_arguments(parser: argparse.ArgumentParser, default_config: str) -> None:
     """``<config> [key=value ...] [--run-dir DIR] [--resume]``."""
     parser.add_argument("config", nargs="?", default=default_config,
-                        help="YAML config (a path, or the name of a file in configs/, e.g. prior-pointmaze-umaze)")
+                        help="YAML config: a path, or the name of a bundled config (in diffplan/configs/, e.g. "
+                             "prior-pointmaze-umaze)")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
                         help="config overrides with dotted keys, e.g. trainer.steps=2000 data.horizon=64 "
                              "(default: none)")
@@ -31,19 +32,6 @@ def add_run_arguments(parser: argparse.ArgumentParser, default_config: str) -> N
                         help="folder of this run: config, checkpoints, logs (default: the config's run_dir)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in the run folder from its newest valid checkpoint")
-
-
-def config_path(name: str) -> Path:
-    """A config given as a path, or as a name of the bundled ``configs/`` folder (with or without .yaml)."""
-    path = Path(name)
-    if path.is_file():
-        return path
-    bundled = Path(__file__).resolve().parents[2] / "configs"
-    for candidate in (bundled / name, bundled / f"{name}.yaml"):
-        if candidate.is_file():
-            return candidate
-    available = sorted(p.stem for p in bundled.glob("*.yaml")) if bundled.is_dir() else []
-    raise UserError(f"config '{name}' is neither a file nor a bundled config; bundled: {', '.join(available)}")
 
 
 def load_run_config(cls: type[ConfigT], args: argparse.Namespace) -> tuple[ConfigT, Path]:

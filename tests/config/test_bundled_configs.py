@@ -1,20 +1,19 @@
-"""Every config in configs/ loads with the strict loader as the command it is for reads it, and every dataset
-the project supports has its prior, return-model and offline-RL configs."""
+"""Every bundled config (diffplan/configs/) loads with the strict loader as the command it is for reads it,
+and every dataset the project supports has its prior, return-model and offline-RL configs."""
 
 from pathlib import Path
 
 import pytest
 
 from diffplan.commands.pipeline import PipelineConfig
-from diffplan.commands.run_setup import config_path
-from diffplan.config import load_config
+from diffplan.config import bundled_configs, config_path, load_config
 from diffplan.data.recipes import RECIPES
 from diffplan.inference.value_config import ValueConfig
 from diffplan.irl.reward_config import RewardConfig
 from diffplan.prior.prior_config import PriorConfig
 from diffplan.rl.rl_config import RLRunConfig, check_rl_config
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = bundled_configs()
 # The file name's first word says which command reads it: prior-* train-prior, value-* train-value, ...
 CONFIG_CLASSES = {"prior": PriorConfig, "value": ValueConfig, "reward": RewardConfig, "rl": RLRunConfig,
                   "quickstart": PipelineConfig, "pipeline": PipelineConfig}

@@ -6,9 +6,8 @@ from __future__ import annotations
 import minari
 import torch
 
-from diffplan.commands.run_setup import config_path
 from diffplan.commands.train_reward import train_reward
-from diffplan.config import load_config
+from diffplan.config import config_path, load_config
 from diffplan.data.episodes import read_episodes
 from diffplan.data.recipes import RECIPES
 from diffplan.irl.goal_demonstrations import collect_goal_demonstrations
