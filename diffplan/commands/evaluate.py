@@ -15,7 +15,7 @@ from diffplan.config import load_config, to_dict
 from diffplan.data.collect import register_robotics_envs
 from diffplan.data.minari_source import open_minari_dataset
 from diffplan.data.pointmaze_maps import without_goal
-from diffplan.data.trajectory_buffer import resolve_device
+from diffplan.devices import resolve_device
 from diffplan.errors import UserError
 from diffplan.evaluation.actor_checkpoint import actor_from_checkpoint
 from diffplan.evaluation.baselines import BASELINES, baseline_actor

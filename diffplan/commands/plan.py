@@ -18,12 +18,12 @@ import numpy as np
 import torch
 
 from diffplan.config import load_config, to_dict
-from diffplan.data.trajectory_buffer import resolve_device
+from diffplan.devices import resolve_device
 from diffplan.errors import UserError
 from diffplan.planning.diffusion_planner import DiffusionPlanner
 from diffplan.planning.maze_plot import plot_plans
 from diffplan.planning.plan_draws import PlanDraws, draw_plans
-from diffplan.planning.plan_problems import Problems, check_goal_dims, problems_from_arguments, problems_from_env
+from diffplan.planning.plan_problems import Problems, check_problems, problems_from_arguments, problems_from_env
 from diffplan.planning.planner_config import PlannerConfig
 from diffplan.prior.prior_checkpoint import load_prior, resolve_checkpoint
 from diffplan.tracking import ExperimentLog, TrackingConfig
@@ -127,7 +127,7 @@ def plan_checkpoint(checkpoint: str | Path, config: PlanConfig, starts: list[lis
         problems = problems_from_arguments(prior, config.planner, starts, goals)
     else:
         problems = problems_from_env(prior, seed, resets)
-    check_goal_dims(problems, config.planner, prior.layout.state_dim)
+    check_problems(problems, config.planner, prior)
     draws = draw_plans(planner, torch.as_tensor(problems.starts),
                        None if problems.goals is None else torch.as_tensor(problems.goals), num_plans,
                        config.batch_size, progress=True)

@@ -23,6 +23,7 @@ from diffplan.data.minari_source import open_minari_dataset
 from diffplan.data.normalizer import NORMALIZER_KINDS, AffineNormalizer
 from diffplan.data.observation_layout import ObservationLayout
 from diffplan.data.returns import discounted_returns_to_go
+from diffplan.devices import resolve_device
 from diffplan.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -75,19 +76,6 @@ def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     if table.device.type == "cpu":
         return torch.from_numpy(np.take(table.numpy(), index.numpy(), axis=0))
     return table[index]
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; anything else as torch reads it."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except RuntimeError:
-        raise UserError(f"device '{device}' is not a torch device; use cpu, cuda, cuda:N or auto") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"device '{device}' was asked for but CUDA is not available; use device=cpu")
-    return resolved
 
 
 class TrajectoryBuffer:

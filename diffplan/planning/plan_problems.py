@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from diffplan.data.collect import register_robotics_envs
 from diffplan.data.minari_source import open_minari_dataset
+from diffplan.data.normalizer import AffineNormalizer
 from diffplan.errors import UserError
 from diffplan.planning.planner_config import PlannerConfig
 from diffplan.prior.prior_checkpoint import TrainedPrior
@@ -88,6 +90,40 @@ def local_maze(prior: TrainedPrior) -> Maze | None:
         return maze_of(env)
     finally:
         env.close()
+
+
+# How far from the dataset a start or goal may lie, in normalised units: with the ``limits`` normaliser the
+# data spans [-1, 1], so 3 is a whole data range beyond its edge; with ``gaussian``, 10 standard deviations.
+FAR_OUTSIDE = {"limits": 3.0, "gaussian": 10.0}
+
+
+def check_in_data_range(name: str, values: np.ndarray, normalizer: AffineNormalizer) -> None:
+    """Raise UserError when a ``(P, K)`` array of states (or goals) in environment units has a non-finite entry,
+    or one far outside the range of the dataset that ``normalizer`` ``(K,)`` was fit on."""
+    for row in values:
+        shown = ",".join(f"{v:g}" for v in row)
+        if not np.isfinite(row).all():
+            raise UserError(f"{name} {shown} is not finite; give finite numbers")
+        shift, scale = normalizer.shift.cpu().numpy(), normalizer.scale.cpu().numpy()
+        far = np.flatnonzero(np.abs((row - shift) / scale) > FAR_OUTSIDE[normalizer.kind])
+        if far.size:
+            d = int(far[0])
+            spread = (f"[{shift[d] - scale[d]:.3g}, {shift[d] + scale[d]:.3g}]" if normalizer.kind == "limits"
+                      else f"mean {shift[d]:.3g}, sd {scale[d]:.3g}")
+            raise UserError(f"{name} {shown}: entry {d} ({row[d]:g}) is far outside the dataset's range ({spread}); "
+                            "give one the data covers")
+
+
+def check_problems(problems: Problems, config: PlannerConfig, prior: TrainedPrior) -> None:
+    """Raise UserError before anything is sampled: starts or goals not finite or far outside the dataset's range,
+    or goals whose dimensions do not fit the planner's ``goal_state_dims``."""
+    states = prior.normalizer.select(slice(prior.action_dim, None))
+    check_in_data_range("--start", problems.starts, states)
+    check_goal_dims(problems, config, prior.layout.state_dim)
+    if problems.goals is not None:
+        goal_dims = torch.as_tensor(config.goal_state_dims)
+        check_in_data_range("--goal", problems.goals,
+                            AffineNormalizer(states.kind, states.shift[goal_dims], states.scale[goal_dims]))
 
 
 def check_goal_dims(problems: Problems, config: PlannerConfig, state_dim: int) -> None:

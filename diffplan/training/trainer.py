@@ -16,6 +16,7 @@ import torch
 from accelerate import Accelerator
 from torch import nn
 
+from diffplan.devices import resolve_device
 from diffplan.errors import UserError
 from diffplan.progress import progress_bar
 from diffplan.tracking import ExperimentLog
@@ -39,8 +40,16 @@ class TrainingDiverged(UserError):
 
 
 def make_accelerator(config: TrainerConfig, device: str = "auto") -> Accelerator:
-    """The Accelerate handle of this process (one process, or one of ``accelerate launch``'s)."""
-    return Accelerator(cpu=device == "cpu", mixed_precision=config.mixed_precision)
+    """The Accelerate handle of this process (one process, or one of ``accelerate launch``'s) on ``device``.
+
+    A device that is not there, and fp16 off CUDA (Accelerate would train in fp32 without a word), are
+    refused in one line.
+    """
+    resolved = resolve_device(device)
+    if config.mixed_precision == "fp16" and resolved.type != "cuda":
+        raise UserError(f"trainer.mixed_precision=fp16 needs a CUDA device, and this run is on {resolved.type}; "
+                        "use trainer.mixed_precision=bf16 (CPU and recent GPUs) or no")
+    return Accelerator(cpu=resolved.type == "cpu", mixed_precision=config.mixed_precision)
 
 
 def step_seed(seed: int, rank: int, step: int) -> int:
@@ -168,7 +177,11 @@ class Trainer:
         return self.ema.module if self.ema is not None else self.learner
 
     def optimize(self, group: str, loss: torch.Tensor) -> float:
-        """Back-propagate ``loss`` into ``group``'s parameters, average across processes, clip, step."""
+        """Back-propagate ``loss`` into ``group``'s parameters, average across processes, clip, step.
+
+        With fp16 the gradients are unscaled before clipping, and a step whose gradients overflowed is
+        skipped (Accelerate's gradient scaler); the returned norm is then inf or NaN.
+        """
         if not torch.isfinite(loss):
             raise TrainingDiverged(
                 f"loss of '{group}' is {loss.item()} at step {self.step}; batch {batch_statistics(self._batch)}; "
@@ -187,9 +200,16 @@ class Trainer:
             for p in params:
                 p.grad = flat[offset:offset + p.numel()].view_as(p).clone()
                 offset += p.numel()
+        scaler = self.accelerator.scaler  # fp16: the loss was scaled by it
+        if scaler is not None:
+            scaler.unscale_(optimizer)  # clipping sees the true gradients
         clip = self.config.grad_clip if self.config.grad_clip > 0 else float("inf")
         norm = torch.nn.utils.clip_grad_norm_(params, clip)
-        optimizer.step()
+        if scaler is not None:
+            scaler.step(optimizer)  # skipped when a gradient overflowed; the scale then shrinks
+            scaler.update()
+        else:
+            optimizer.step()
         return float(norm)
 
     def set_learning_rates(self, step: int) -> None:
@@ -210,6 +230,7 @@ class Trainer:
             "learner": self.learner.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+            "scaler": self.accelerator.scaler.state_dict() if self.accelerator.scaler is not None else None,
             "metadata": self.learner.metadata(),
             "config": self.run_config,
             "rng": rng,
@@ -230,6 +251,8 @@ class Trainer:
                             "resume with the config that wrote it") from None
         for name, opt in self.optimizers.items():
             opt.load_state_dict(state["optimizers"][name])
+        if self.accelerator.scaler is not None and state.get("scaler"):
+            self.accelerator.scaler.load_state_dict(state["scaler"])
         self.step = int(state["step"])
         torch.set_rng_state(state["rng"]["torch"])
         if "cuda" in state["rng"] and torch.cuda.is_available():

@@ -28,7 +28,8 @@ class TrainerConfig:
         seed: seed of all randomness; step k of process r draws from a generator seeded by (seed, r, k),
             so a resumed run draws what an uninterrupted one would.
         deterministic: use deterministic torch algorithms (bit-exact resumption on CPU).
-        mixed_precision: ``no``, ``bf16`` or ``fp16`` autocast (through Accelerate).
+        mixed_precision: ``no``; ``bf16`` autocast (CPU and GPUs with bf16); ``fp16`` autocast with Accelerate's
+            gradient scaler (CUDA only: gradients unscaled before clipping, overflowing steps skipped).
         compile: compile the learner's networks (``Learner.networks``) in place with ``torch.compile``
             (checkpoint keys unchanged; the EMA copy used for sampling is not compiled).
     """

@@ -64,11 +64,22 @@ def test_prior_plans_from_given_starts_and_goal(prior_run, tmp_path, capsys):
     (["planner.reward=goal_distance", "planner.posterior.method=smc", "planner.posterior.num_steps=99"],
      "at most the prior's 10"),
     (["planner.arrival_steps=[3,7]"], "drop planner.arrival_steps"),
+    (["--start", "nan,0,0,0", "--goal", "0,0"], "--start nan,0,0,0 is not finite"),
+    (["--start", "1,1,0,0", "--goal=-inf,0"], "--goal -inf,0 is not finite"),
+    (["--start", "1,1,0,0", "--goal", "1e30,0"], "entry 0 (1e+30) is far outside the dataset's range"),
+    (["--start", "1,1,0,400", "--goal", "0,0"], "entry 3 (400) is far outside the dataset's range"),
 ])
 def test_user_errors_are_one_line(prior_run, tmp_path, capsys, argv, fragment):
     assert main(["plan", str(prior_run), *argv, f"output_dir={tmp_path / 'out'}", "device=cpu"]) == 2
     error = capsys.readouterr().err
     assert fragment in error and error.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_device_that_is_not_there_is_an_error(prior_run, tmp_path, capsys):
+    assert main(["plan", str(prior_run), f"output_dir={tmp_path / 'out'}", "device=cuda:99"]) == 2
+    error = capsys.readouterr().err
+    assert "device 'cuda:99' was asked for but this machine has" in error and error.count("\n") == 1
     assert not (tmp_path / "out").exists()
 
 

@@ -210,6 +210,8 @@ CASES: dict[str, tuple[Callable[[Workspace], list[str]], str]] = {
     "zero diffusion steps": (with_box("diffusion.num_train_timesteps=0"), "num_train_timesteps"),
     "unknown normaliser": (with_box("data.normalizer=minmax"), "gaussian, limits"),
     "ema decay of 1": (with_box("trainer.ema_decay=1.0"), "trainer.ema_decay"),
+    "a device that is not there": (with_box("data.device=cuda:99"), "device 'cuda:99' was asked for but this machine"),
+    "fp16 on CPU": (with_box("data.device=cpu", "trainer.mixed_precision=fp16"), "fp16 needs a CUDA device"),
     "unknown config name": (fixed("train-prior", "no-such-config"), "bundled: "),
     "broken yaml": (broken_yaml, "not valid YAML"),
     # datasets
