@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train-rl": ("train_rl", "behaviour-prior offline RL: KL-regularised SAC or AWR/AWAC on a Minari dataset"),
     "plan": ("plan", "draw plans from a trained prior's posterior p(tau | O) for given starts and goals"),
     "evaluate": ("evaluate", "run a trained actor (a prior's planner, an RL policy) in the dataset's eval env"),
+    "export": ("export", "write a trained model as a folder of safetensors and JSON (diffplan.from_pretrained)"),
     "pipeline": ("pipeline", "collect, train the prior, plan and evaluate; stages already done are skipped"),
     "quickstart": ("quickstart", "the embedded default: PointMaze U-Maze end to end on CPU (diffplan pipeline)"),
 }

@@ -25,8 +25,9 @@ from diffplan.planning.maze_plot import plot_plans
 from diffplan.planning.plan_draws import PlanDraws, draw_plans
 from diffplan.planning.plan_problems import Problems, check_problems, problems_from_arguments, problems_from_env
 from diffplan.planning.planner_config import PlannerConfig
-from diffplan.prior.prior_checkpoint import load_prior, resolve_checkpoint
+from diffplan.prior.prior_checkpoint import load_prior
 from diffplan.tracking import ExperimentLog, TrackingConfig
+from diffplan.training.checkpoint import resolve_checkpoint
 
 
 @dataclass

@@ -72,12 +72,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     check_run_start(config.trainer, run_dir, args.resume)
     record_config(config, run_dir)
     learner = build_learner(config, buffer.state_dim, buffer.action_dim)
-    learner.extra_metadata = {
-        "layout": buffer.layout.to_dict(),
-        "state_normalizer": buffer.state_normalizer.state_dict(),
-        "action_bounds": bounds.state_dict(),
-        "dataset_id": config.data.dataset_id,
-    }
+    learner.extra_metadata = {**buffer.model_metadata(), "state_normalizer": buffer.state_normalizer.state_dict(),
+                              "action_bounds": bounds.state_dict()}
     ref_scores = dataset_reference_scores(dataset)
     eval_env = None
     eval_seconds = 0.0

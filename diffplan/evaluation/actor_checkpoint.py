@@ -1,4 +1,4 @@
-"""Any diffplan checkpoint as an actor: a prior's planner or an offline-RL policy."""
+"""Any trained actor (run folder, checkpoint or export) as an actor: a prior's planner or an offline-RL policy."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import torch
 from diffplan.data.policies import Policy
 from diffplan.planning.diffusion_planner import DiffusionPlanner
 from diffplan.planning.planner_config import PlannerConfig
-from diffplan.prior.prior_checkpoint import load_prior, resolve_checkpoint
-from diffplan.rl.actor import PolicyActor
-from diffplan.training.checkpoint import load_checkpoint
+from diffplan.prior.prior_checkpoint import load_prior
+from diffplan.rl.actor import RL_LEARNERS, PolicyActor
+from diffplan.training.trained_state import read_trained
 
 
 @dataclass
@@ -27,12 +27,12 @@ class CheckpointActor:
 
 def actor_from_checkpoint(path: str | Path, planner: PlannerConfig | None = None,
                           device: str | torch.device = "cpu") -> CheckpointActor:
-    """The actor of a ``train-prior`` checkpoint (a planner) or a ``train-rl`` checkpoint (its policy)."""
-    path = resolve_checkpoint(path)
-    state = load_checkpoint(path)
-    if state.get("learner_class") == "PriorLearner":
-        prior = load_prior(path, device)
-        planner_actor = DiffusionPlanner(prior, planner or PlannerConfig(), device)
-        return CheckpointActor(planner_actor, prior.config.data.dataset_id, prior.step, path)
-    actor = PolicyActor.from_checkpoint(path, device)
-    return CheckpointActor(actor, state["metadata"]["dataset_id"], int(state["step"]), path)
+    """The actor of a ``train-prior`` model (a planner) or a ``train-rl`` model (its policy): a run folder,
+    checkpoint or export folder."""
+    state = read_trained(path, ("PriorLearner", *RL_LEARNERS), "a train-prior or train-rl run folder, checkpoint "
+                         "or export")
+    if state.learner_class == "PriorLearner":
+        prior = load_prior(state.path, device)
+        return CheckpointActor(DiffusionPlanner(prior, planner or PlannerConfig(), device), state.dataset_id,
+                               state.step, state.path)
+    return CheckpointActor(PolicyActor.from_checkpoint(state.path, device), state.dataset_id, state.step, state.path)

@@ -1,4 +1,4 @@
-"""Loading a trained return model J(x_t, t) back from a checkpoint of ``diffplan train-value``."""
+"""Loading a trained return model J(x_t, t) back from a ``diffplan train-value`` run, checkpoint or export."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from pathlib import Path
 import torch
 from diffusers import DDPMScheduler
 
-from diffplan.config import from_dict
 from diffplan.data.normalizer import AffineNormalizer
 from diffplan.inference.return_model import ReturnLikelihood, ReturnModel
 from diffplan.inference.value_config import ValueConfig
-from diffplan.prior.prior_checkpoint import resolve_checkpoint
-from diffplan.training.checkpoint import load_checkpoint, load_learner_part
+from diffplan.training.trained_state import read_trained
 
 
 @dataclass
@@ -47,17 +45,13 @@ class TrainedReturnModel:
 
 
 def load_return_model(path: str | Path, device: str | torch.device = "cpu") -> TrainedReturnModel:
-    """Rebuild the return model of a ``train-value`` checkpoint (file or run folder) with its EMA weights."""
-    path = resolve_checkpoint(path)
-    state = load_checkpoint(path, map_location=device)
-    config = from_dict(ValueConfig, state["config"])
-    model = load_learner_part(ReturnModel(config.model), state, "ValueLearner", "model.", path,
-                              "a train-value checkpoint")
-    metadata = state["metadata"]
+    """Rebuild the return model of a ``train-value`` run folder, checkpoint or export with its EMA weights."""
+    state = read_trained(path, {"ValueLearner"}, "a train-value run folder, checkpoint or export", device)
+    config = state.config_as(ValueConfig)
     return TrainedReturnModel(
-        model=model.to(device).eval().requires_grad_(False),
+        model=state.load_part(ReturnModel(config.model), "model.").to(device).eval().requires_grad_(False),
         config=config,
-        normalizer=AffineNormalizer.from_state_dict(metadata["normalizer"]).to(device),
-        inpaint_goal=bool(metadata["inpaint_goal"]),
-        step=int(state["step"]),
+        normalizer=state.normalizer.to(device),
+        inpaint_goal=bool(state.metadata["inpaint_goal"]),
+        step=state.step,
     )

@@ -12,15 +12,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from diffplan.config import from_dict
 from diffplan.data.data_config import DataConfig
 from diffplan.errors import UserError
 from diffplan.inference.return_model import ReturnModelConfig
-from diffplan.prior.prior_checkpoint import resolve_checkpoint
 from diffplan.prior.prior_config import PriorConfig
 from diffplan.prior.trajectory_diffusion import BETA_SCHEDULES
 from diffplan.tracking import TrackingConfig
-from diffplan.training.checkpoint import load_checkpoint
+from diffplan.training.trained_state import read_trained
 from diffplan.training.trainer_config import TrainerConfig
 
 # DataConfig fields that define the return target rather than the windows; a prior never overrides them.
@@ -61,12 +59,8 @@ def with_prior(config: ValueConfig) -> ValueConfig:
     """``config`` with the window settings of its ``prior_run`` filled in (unchanged without one)."""
     if not config.prior_run:
         return config
-    path = resolve_checkpoint(config.prior_run)
-    state = load_checkpoint(path)
-    if state.get("learner_class") != "PriorLearner":
-        raise UserError(f"prior_run '{config.prior_run}' holds a {state.get('learner_class')}, not a prior; "
-                        "point prior_run at a train-prior run folder")
-    prior = from_dict(PriorConfig, state["config"])
+    prior = read_trained(config.prior_run, {"PriorLearner"}, "a train-prior run folder, checkpoint or export "
+                         "(prior_run)").config_as(PriorConfig)
     target = {name: getattr(config.data, name) for name in TARGET_FIELDS}
     return dataclasses.replace(
         config,

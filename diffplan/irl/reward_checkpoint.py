@@ -8,16 +8,13 @@ from pathlib import Path
 
 import torch
 
-from diffplan.config import from_dict
 from diffplan.data.normalizer import AffineNormalizer
 from diffplan.data.observation_layout import ObservationLayout
-from diffplan.errors import UserError
 from diffplan.inference.learned_reward import LearnedReward
 from diffplan.irl.environment_reward import EnvironmentReward
 from diffplan.irl.reward_config import RewardConfig
 from diffplan.irl.reward_network import RewardNetwork
-from diffplan.prior.prior_checkpoint import resolve_checkpoint
-from diffplan.training.checkpoint import load_checkpoint, load_learner_part
+from diffplan.training.trained_state import read_trained
 
 LEARNER_CLASSES = {"maxent": "MaxEntIRLLearner", "airl": "AIRLLearner"}
 
@@ -50,22 +47,15 @@ class TrainedReward:
 
 
 def load_reward(path: str | Path, device: str | torch.device = "cpu") -> TrainedReward:
-    """Rebuild r_phi of a ``train-reward`` checkpoint (file or run folder) with its EMA weights."""
-    path = resolve_checkpoint(path)
-    state = load_checkpoint(path, map_location=device)
-    if state.get("learner_class") not in LEARNER_CLASSES.values():
-        raise UserError(f"'{path}' holds a {state.get('learner_class')}, not a learned reward; pass a "
-                        "train-reward run folder or checkpoint")
-    config = from_dict(RewardConfig, state["config"])
-    network = load_learner_part(RewardNetwork(config.reward), state, LEARNER_CLASSES[config.objective], "reward.",
-                                path, "a train-reward checkpoint")
-    metadata = state["metadata"]
-    normalizer = AffineNormalizer.from_state_dict(metadata["normalizer"])
-    reward = EnvironmentReward(network, normalizer).to(device).eval().requires_grad_(False)
+    """Rebuild r_phi of a ``train-reward`` run folder, checkpoint or export with its EMA weights."""
+    state = read_trained(path, LEARNER_CLASSES.values(), "a train-reward run folder, checkpoint or export", device)
+    config = state.config_as(RewardConfig)
+    network = state.load_part(RewardNetwork(config.reward), "reward.")
+    normalizer = state.normalizer.to("cpu")
     return TrainedReward(
-        reward=reward,
+        reward=EnvironmentReward(network, normalizer).to(device).eval().requires_grad_(False),
         config=config,
         normalizer=normalizer.to(device),
-        layout=ObservationLayout.from_dict(metadata["observation_layout"]),
-        step=int(state["step"]),
+        layout=state.layout,
+        step=state.step,
     )

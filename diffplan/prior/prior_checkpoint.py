@@ -1,4 +1,4 @@
-"""Loading a trained prior p(tau) back from a checkpoint of ``diffplan train-prior``."""
+"""Loading a trained prior p(tau) back from a ``diffplan train-prior`` run, checkpoint or export."""
 
 from __future__ import annotations
 
@@ -7,21 +7,14 @@ from pathlib import Path
 
 import torch
 
-from diffplan.config import from_dict
 from diffplan.data.normalizer import AffineNormalizer
 from diffplan.data.observation_layout import ObservationLayout
-from diffplan.errors import UserError
 from diffplan.prior.goal_condition import GoalConditioned, conditioned_denoiser
 from diffplan.prior.inpainting import Conditions
 from diffplan.prior.inverse_dynamics import InverseDynamics
 from diffplan.prior.prior_config import PriorConfig, build_diffusion, build_inverse_dynamics
 from diffplan.prior.trajectory_diffusion import TrajectoryDiffusion
-from diffplan.training.checkpoint import (
-    list_checkpoints,
-    load_checkpoint,
-    load_learner_part,
-    newest_valid_checkpoint,
-)
+from diffplan.training.trained_state import read_trained
 
 
 @dataclass
@@ -67,36 +60,20 @@ class TrainedPrior:
         return self.config.data.stride
 
 
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint file, or the newest checkpoint of a run folder that passes its checksum."""
-    path = Path(path)
-    if path.is_dir():
-        found = list_checkpoints(path / "checkpoints") or list_checkpoints(path)
-        if not found:
-            raise UserError(f"run folder '{path}' has no checkpoints; train first or pass a .pt file")
-        return newest_valid_checkpoint(found)
-    return path
-
-
 def load_prior(path: str | Path, device: str | torch.device = "cpu") -> TrainedPrior:
-    """Rebuild the prior of a ``train-prior`` checkpoint (file or run folder) with its EMA weights."""
-    path = resolve_checkpoint(path)
-    state = load_checkpoint(path, map_location=device)
-    config = from_dict(PriorConfig, state["config"])
-    diffusion = load_learner_part(build_diffusion(config), state, "PriorLearner", "diffusion.", path,
-                                  "a train-prior checkpoint")
-    metadata = state["metadata"]
+    """Rebuild the prior of a ``train-prior`` run folder, checkpoint or export folder with its EMA weights."""
+    state = read_trained(path, {"PriorLearner"}, "a train-prior run folder, checkpoint or export", device)
+    config = state.config_as(PriorConfig)
     inverse_dynamics = build_inverse_dynamics(config)
     if inverse_dynamics is not None:
-        load_learner_part(inverse_dynamics, state, "PriorLearner", "inverse_dynamics.", path,
-                          "a train-prior checkpoint")
-        inverse_dynamics = inverse_dynamics.to(device).eval().requires_grad_(False)
+        inverse_dynamics = state.load_part(inverse_dynamics, "inverse_dynamics.").to(device).eval()
+        inverse_dynamics.requires_grad_(False)
     return TrainedPrior(
-        diffusion=diffusion.to(device).eval().requires_grad_(False),
+        diffusion=state.load_part(build_diffusion(config), "diffusion.").to(device).eval().requires_grad_(False),
         config=config,
-        normalizer=AffineNormalizer.from_state_dict(metadata["normalizer"]).to(device),
-        layout=ObservationLayout.from_dict(metadata["observation_layout"]),
-        inpaint_goal=bool(metadata["inpaint_goal"]),
-        step=int(state["step"]),
+        normalizer=state.normalizer.to(device),
+        layout=state.layout,
+        inpaint_goal=bool(state.metadata["inpaint_goal"]),
+        step=state.step,
         inverse_dynamics=inverse_dynamics,
     )

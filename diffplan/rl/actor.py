@@ -1,4 +1,4 @@
-"""A trained policy as an actor: the Policy protocol (``reset``, ``__call__``) rebuilt from a checkpoint.
+"""A trained policy as an actor: the Policy protocol (``reset``, ``__call__``) rebuilt from a train-rl model.
 
 "A policy is just another actor": the object returned by :meth:`PolicyActor.from_checkpoint` is driven by
 :func:`diffplan.evaluation.rollouts.evaluate_actor` exactly like a planner or a scripted expert.
@@ -17,10 +17,11 @@ import torch
 
 from diffplan.data.normalizer import AffineNormalizer
 from diffplan.data.observation_layout import ObservationLayout
-from diffplan.errors import UserError
 from diffplan.rl.action_bounds import ActionBounds
 from diffplan.rl.policy_network import TanhGaussianPolicy
-from diffplan.training.checkpoint import load_checkpoint
+from diffplan.training.trained_state import read_trained
+
+RL_LEARNERS = ("KLRegularisedSAC", "AdvantageWeightedRegression")  # the learners of diffplan train-rl
 
 
 class PolicyActor:
@@ -68,17 +69,10 @@ class PolicyActor:
     @staticmethod
     def from_checkpoint(path: str | Path, device: str | torch.device = "cpu", deterministic: bool = True
                         ) -> PolicyActor:
-        """Rebuild the actor of a ``diffplan train-rl`` checkpoint (``run_dir/checkpoints/step_*.pt``)."""
-        state = load_checkpoint(path, map_location=device)
-        metadata = state.get("metadata", {})
-        needed = ("state_dim", "action_dim", "policy_hidden_dims", "layout", "state_normalizer", "action_bounds")
-        missing = [k for k in needed if k not in metadata]
-        if missing:
-            raise UserError(f"checkpoint '{path}' is not a train-rl policy checkpoint (no {', '.join(missing)}); "
-                            "pass a checkpoint from a diffplan train-rl run folder")
+        """Rebuild the actor of a ``diffplan train-rl`` run folder, checkpoint or export."""
+        state = read_trained(path, RL_LEARNERS, "a train-rl run folder, checkpoint or export", device)
+        metadata = state.metadata
         policy = TanhGaussianPolicy(metadata["state_dim"], metadata["action_dim"], metadata["policy_hidden_dims"])
-        weights = {k.removeprefix("policy."): v for k, v in state["learner"].items() if k.startswith("policy.")}
-        policy.load_state_dict(weights)
-        return PolicyActor(policy.to(device), ObservationLayout.from_dict(metadata["layout"]),
+        return PolicyActor(state.load_part(policy, "policy.").to(device), state.layout,
                            AffineNormalizer.from_state_dict(metadata["state_normalizer"]),
                            ActionBounds.from_state_dict(metadata["action_bounds"]), deterministic)

@@ -143,18 +143,22 @@ def prune_checkpoints(directory: str | Path, keep: int) -> None:
             path.unlink(missing_ok=True)
 
 
-def load_learner_part(module: torch.nn.Module, state: dict[str, Any], learner_class: str, prefix: str,
-                      path: Path, what: str) -> torch.nn.Module:
-    """Load ``module`` from the weights under ``prefix`` of a ``learner_class`` checkpoint (EMA when saved).
+EXPORT_FILES = ("config.json", "model.safetensors")  # an exported model's folder (diffplan export)
 
-    ``what`` names the expected kind of checkpoint in the error, e.g. ``"a train-prior checkpoint"``.
-    """
-    if state.get("learner_class") != learner_class:
-        raise UserError(f"'{path}' holds a {state.get('learner_class')}, not a {learner_class}; pass {what}")
-    weights = state["ema"] if state["ema"] is not None else state["learner"]
-    try:
-        module.load_state_dict({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)})
-    except RuntimeError as error:
-        raise UserError(f"checkpoint '{path}' does not match its own config ({str(error).splitlines()[0]}); "
-                        "it was written by another diffplan version") from None
-    return module
+
+def is_export_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a folder written by ``diffplan export``."""
+    return all((Path(path) / name).is_file() for name in EXPORT_FILES)
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """What a trained model is read from: a checkpoint file, an exported folder as it is, or the newest
+    checkpoint of a run folder that passes its checksum."""
+    path = Path(path)
+    if path.is_dir() and not is_export_folder(path):
+        found = list_checkpoints(path / "checkpoints") or list_checkpoints(path)
+        if not found:
+            raise UserError(f"run folder '{path}' has no checkpoints; train first, or pass a .pt file or a folder "
+                            "written by diffplan export")
+        return newest_valid_checkpoint(found)
+    return path

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import minari
+import numpy as np
 import pytest
 import torch
 
 from diffplan.cli import main
 from diffplan.evaluation.rollouts import dataset_reference_scores, evaluate_actor
+from diffplan.pretrained import from_pretrained
 from diffplan.rl.actor import PolicyActor
 from diffplan.training.checkpoint import list_checkpoints
 
@@ -59,6 +61,14 @@ def test_train_rl_writes_run_folder_and_scores_the_policy(algorithm, pendulum_da
                  f"output_dir={tmp_path / 'eval'}"]) == 0
     evaluated = json.loads(capsys.readouterr().out)
     assert evaluated["return_mean"] == pytest.approx(sum(summary["eval_returns"]) / 2)
+
+    # Exported, the policy acts the same from its folder, without the run.
+    assert main(["--quiet", "export", str(run_dir), str(tmp_path / "exported")]) == 0
+    capsys.readouterr()
+    exported = from_pretrained(tmp_path / "exported")
+    assert isinstance(exported, PolicyActor)
+    observation = env.observation_space.sample()
+    assert np.array_equal(exported(observation, {}), actor(observation, {}))
 
     # A second run into the same folder is refused in one line (exit status 2); --resume continues it.
     assert main(argv) == 2
