@@ -36,7 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import write_result  # noqa: E402
 
-from diffplan.commands.train_reward import train_reward  # noqa: E402
 from diffplan.config import config_path, load_config  # noqa: E402
 from diffplan.data.collect import make_env  # noqa: E402
 from diffplan.data.episodes import read_episodes  # noqa: E402
@@ -47,6 +46,7 @@ from diffplan.irl.goal_demonstrations import collect_goal_demonstrations, maze_m
 from diffplan.irl.reward_checkpoint import load_reward  # noqa: E402
 from diffplan.irl.reward_config import RewardConfig  # noqa: E402
 from diffplan.irl.reward_correlation import spearman  # noqa: E402
+from diffplan.irl.reward_training import train_reward  # noqa: E402
 
 GOAL_CELL = (3, 1)
 DEMOS_ID = "local/pointmaze/umaze-goal-expert-v0"

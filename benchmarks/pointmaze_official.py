@@ -47,12 +47,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import RESULTS, write_result  # noqa: E402
 from diffplan.cli import main as diffplan  # noqa: E402
-from diffplan.commands.evaluate import first_plan_quality  # noqa: E402
 from diffplan.config import load_config  # noqa: E402
 from diffplan.data.collect import register_robotics_envs  # noqa: E402
 from diffplan.data.recipes import RECIPES  # noqa: E402
 from diffplan.evaluation.actor_checkpoint import actor_from_checkpoint  # noqa: E402
 from diffplan.evaluation.baselines import baseline_actor  # noqa: E402
+from diffplan.evaluation.checkpoint_evaluation import first_plan_quality  # noqa: E402
 from diffplan.evaluation.plan_quality import MazeGeometry  # noqa: E402
 from diffplan.evaluation.rollouts import dataset_reference_scores, evaluate_actor, make_eval_envs  # noqa: E402
 from diffplan.planning.diffusion_planner import DiffusionPlanner  # noqa: E402

@@ -4,105 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import minari
-
-from diffplan.commands.evaluate import EvaluationConfig, evaluate_checkpoint
-from diffplan.commands.run_setup import add_run_arguments, load_run_config, record_config
-from diffplan.commands.train_prior import train_prior
-from diffplan.data.recipes import RECIPES
-from diffplan.errors import UserError
-from diffplan.planning.learning_curves import plot_learning_curves
-from diffplan.prior.prior_config import PriorConfig
-from diffplan.training.checkpoint import list_checkpoints
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class PipelineConfig:
-    """The whole chain for one dataset.
-
-    Attributes:
-        recipe: collection recipe run when ``prior.data.dataset_id`` is not on this machine ("" = the dataset
-            must exist or be downloadable).
-        collect_steps: step budget of the collection (0 = the recipe's default).
-        reference_episodes: episodes behind each reference score of a collected dataset.
-        prior: the prior's training run (its run folder is ``<run_dir>/prior``).
-        evaluation: the planner's evaluation (written to ``<run_dir>/eval``).
-        run_dir: folder of the pipeline.
-    """
-
-    recipe: str = "pointmaze-umaze-dense"
-    collect_steps: int = 0
-    reference_episodes: int = 100
-    prior: PriorConfig = field(default_factory=PriorConfig)
-    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
-    run_dir: str = "runs/pipeline"
+from diffplan.commands.run_setup import add_run_arguments, load_run_config
+from diffplan.pipeline import PipelineConfig, run_pipeline
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_arguments(parser, default_config="quickstart")
-
-
-def dataset_exists(dataset_id: str) -> bool:
-    try:
-        minari.load_dataset(dataset_id)
-    except (FileNotFoundError, ValueError):
-        return False
-    return True
-
-
-def run_pipeline(config: PipelineConfig, run_dir: Path, resume: bool = False) -> dict:
-    """Run the stages whose outputs are missing; returns the evaluation metrics with the stage record."""
-    dataset_id = config.prior.data.dataset_id
-    stages: dict[str, str] = {}
-    if dataset_exists(dataset_id):
-        stages["collect"] = "skipped (dataset exists)"
-    elif config.recipe:
-        if config.recipe not in RECIPES:
-            raise UserError(f"unknown recipe '{config.recipe}'; choose one of {', '.join(RECIPES)}")
-        log.info("collecting %s with recipe %s", dataset_id, config.recipe)
-        RECIPES[config.recipe].collect(dataset_id=dataset_id, total_steps=config.collect_steps or None,
-                                       eval_episodes=config.reference_episodes)
-        stages["collect"] = "done"
-    else:
-        stages["collect"] = "skipped (no recipe; the dataset is opened or downloaded by the prior stage)"
-    record_config(config, run_dir)
-    prior_dir = run_dir / "prior"
-    checkpoints = list_checkpoints(prior_dir / "checkpoints")
-    finished = checkpoints and checkpoints[-1].name == f"step_{config.prior.trainer.steps:08d}.pt"
-    if finished:
-        stages["train-prior"] = "skipped (trained)"
-    else:
-        train_prior(config.prior, prior_dir, resume=resume or bool(checkpoints))
-        stages["train-prior"] = "done"
-    evaluation = config.evaluation
-    if not evaluation.output_dir:
-        evaluation = EvaluationConfig(**{**evaluation.__dict__, "output_dir": str(run_dir / "eval")})
-    metrics = evaluate_checkpoint(prior_dir, evaluation)
-    stages["evaluate"] = "done"
-    metrics["learning_curves_png"] = str(plot_learning_curves(prior_dir / "metrics.jsonl",
-                                                              run_dir / "learning_curves.png"))
-    summary = {"stages": stages, "headline": headline(metrics), **metrics}
-    (run_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
-
-
-def headline(metrics: dict) -> str:
-    """One sentence: the planner's normalised score and success beside the baselines' on the same episodes."""
-    if "normalized_score_mean" not in metrics:
-        return f"success {100 * metrics['success_rate']:.0f} % over {metrics['episodes']:.0f} episodes"
-    line = (f"normalised score {metrics['normalized_score_mean']:.1f} ± {metrics['normalized_score_se']:.1f} "
-            f"(success {100 * metrics['success_rate']:.0f} %)")
-    baselines = metrics.get("baselines", {})
-    if baselines:
-        line += "; on the same episodes " + ", ".join(
-            f"{name} {scores['normalized_score_mean']:.1f}" for name, scores in baselines.items())
-    return line + f" ({metrics['episodes']:.0f} episodes, protocol {metrics.get('protocol', 'dataset')})"
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 
-import torch
-from diffusers import DDPMScheduler
-
-from diffplan.commands.run_setup import add_run_arguments, fit_and_record, load_run_config
-from diffplan.data.trajectory_buffer import TrajectoryBuffer
-from diffplan.inference.return_model import ReturnModel
-from diffplan.inference.value_config import ValueConfig, with_data_sizes, with_prior
-from diffplan.inference.value_learner import ValueLearner
-from diffplan.training.trainer import make_accelerator
+from diffplan.commands.run_setup import add_run_arguments, load_run_config
+from diffplan.inference.value_config import ValueConfig
+from diffplan.inference.value_training import train_value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_arguments(parser, default_config="value-pointmaze-umaze")
-
-
-def train_value(config: ValueConfig, run_dir, resume: bool = False, progress: bool = True) -> dict:
-    """Train a return model as configured; returns the final metrics (the run folder holds the rest)."""
-    config = with_prior(config)
-    accelerator = make_accelerator(config.trainer, config.data.device)
-    data = dataclasses.replace(config.data, device=str(accelerator.device))
-    buffer = TrajectoryBuffer.from_config(data, progress=progress and accelerator.is_main_process)
-    config = with_data_sizes(dataclasses.replace(config, data=data), buffer.transition_dim)
-    torch.manual_seed(config.trainer.seed)  # the initial weights follow the run's seed too
-    model = ReturnModel(config.model)
-    model.set_return_statistics(buffer.returns_to_go[buffer.window_starts])
-    schedule = DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule)
-    learner = ValueLearner(model, schedule.alphas_cumprod, buffer.action_dim, config.inpaint_goal,
-                           buffer.model_metadata())
-    trainer, metrics = fit_and_record(learner, buffer.sample, config, run_dir, accelerator, "train-value", resume,
-                                      progress)
-    return {"run_dir": str(run_dir), "step": trainer.step, "data": buffer.describe(), **metrics}
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -1,5 +1,15 @@
-"""Evaluation of actors (planners, policies) by rollouts in an environment."""
+"""Evaluation of actors (planners, policies) by rollouts in an environment, with baselines on the same episodes."""
 
-from diffplan.evaluation.rollouts import EvaluationResult, evaluate_actor, normalized_scores
+from diffplan.lazy_exports import lazy_exports
 
-__all__ = ["EvaluationResult", "evaluate_actor", "normalized_scores"]
+# public name → the module that defines it
+PUBLIC = {
+    "evaluate_actor": "diffplan.evaluation.rollouts",
+    "evaluate_checkpoint": "diffplan.evaluation.checkpoint_evaluation",
+    "EvaluationConfig": "diffplan.evaluation.checkpoint_evaluation",
+    "EvaluationResult": "diffplan.evaluation.rollouts",
+    "normalized_scores": "diffplan.evaluation.rollouts",
+}
+
+__all__ = sorted(PUBLIC)
+__getattr__, __dir__ = lazy_exports(__name__, PUBLIC)

@@ -1,42 +1,34 @@
 """The likelihood p(O | tau) and the posterior p(tau | O) ∝ p(tau) p(O | tau): reward sources and samplers."""
 
-from diffplan.inference.best_of_n import best_of_n, select_best
-from diffplan.inference.gaussian_prior import GaussianPrior
-from diffplan.inference.guidance import GradientGuidance
-from diffplan.inference.importance_resampling import importance_resample, prior_candidates
-from diffplan.inference.known_reward import KnownReward
-from diffplan.inference.learned_reward import LearnedReward
-from diffplan.inference.likelihood import Likelihood
-from diffplan.inference.particles import WeightedParticles, effective_sample_size, systematic_resample
-from diffplan.inference.posterior_config import PosteriorConfig
-from diffplan.inference.posterior_sampler import PosteriorSampler, PosteriorSamples
-from diffplan.inference.return_model import ReturnLikelihood, ReturnModel, ReturnModelConfig
-from diffplan.inference.smc import twisted_smc
-from diffplan.inference.value_checkpoint import TrainedReturnModel, load_return_model
-from diffplan.inference.warm_start import renoise, shift_plan
+from diffplan.lazy_exports import lazy_exports
 
-__all__ = [
-    "GaussianPrior",
-    "GradientGuidance",
-    "KnownReward",
-    "LearnedReward",
-    "Likelihood",
-    "PosteriorConfig",
-    "PosteriorSampler",
-    "PosteriorSamples",
-    "ReturnLikelihood",
-    "ReturnModel",
-    "ReturnModelConfig",
-    "TrainedReturnModel",
-    "WeightedParticles",
-    "best_of_n",
-    "effective_sample_size",
-    "importance_resample",
-    "load_return_model",
-    "prior_candidates",
-    "renoise",
-    "select_best",
-    "shift_plan",
-    "systematic_resample",
-    "twisted_smc",
-]
+# public name → the module that defines it
+PUBLIC = {
+    "effective_sample_size": "diffplan.inference.particles",
+    "GaussianPrior": "diffplan.inference.gaussian_prior",
+    "GradientGuidance": "diffplan.inference.guidance",
+    "importance_resample": "diffplan.inference.importance_resampling",
+    "KnownReward": "diffplan.inference.known_reward",
+    "LearnedReward": "diffplan.inference.learned_reward",
+    "Likelihood": "diffplan.inference.likelihood",
+    "load_return_model": "diffplan.inference.value_checkpoint",
+    "PosteriorConfig": "diffplan.inference.posterior_config",
+    "PosteriorSampler": "diffplan.inference.posterior_sampler",
+    "PosteriorSamples": "diffplan.inference.posterior_sampler",
+    "prior_candidates": "diffplan.inference.importance_resampling",
+    "renoise": "diffplan.inference.warm_start",
+    "ReturnLikelihood": "diffplan.inference.return_model",
+    "ReturnModel": "diffplan.inference.return_model",
+    "ReturnModelConfig": "diffplan.inference.return_model",
+    "select_best": "diffplan.inference.best_of_n",
+    "shift_plan": "diffplan.inference.warm_start",
+    "systematic_resample": "diffplan.inference.particles",
+    "train_value": "diffplan.inference.value_training",
+    "TrainedReturnModel": "diffplan.inference.value_checkpoint",
+    "twisted_smc": "diffplan.inference.smc",
+    "ValueConfig": "diffplan.inference.value_config",
+    "WeightedParticles": "diffplan.inference.particles",
+}
+
+__all__ = sorted(PUBLIC)
+__getattr__, __dir__ = lazy_exports(__name__, PUBLIC)

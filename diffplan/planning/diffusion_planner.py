@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -31,7 +32,7 @@ from diffplan.planning.goal_conditions import plan_conditions
 from diffplan.planning.goal_reward import goal_distance_reward
 from diffplan.planning.path_pursuit import pursuit_actions
 from diffplan.planning.planner_config import PlannerConfig
-from diffplan.prior.prior_checkpoint import TrainedPrior
+from diffplan.prior.prior_checkpoint import TrainedPrior, load_prior
 
 
 @dataclass
@@ -54,8 +55,33 @@ class EpisodeRecord:
     episode: int = 0
 
 
+@dataclass
+class PlanSamples:
+    """Plans for B problems in environment units, and how they were chosen.
+
+    Attributes:
+        plans: ``(B, H, A + S)`` rows ``[a, s]``.
+        log_likelihood: ``(B,)`` log p(O | plan) (zeros without a reward).
+        candidates: ``(B, N, H, A + S)`` the candidates or SMC particles each plan was chosen from.
+        log_weights: ``(B, N)`` their self-normalised log-weights (uniform for guided and prior samples).
+        candidate_log_likelihood: ``(B, N)`` log p(O | candidate).
+        diagnostics: the sampler's: ``ess`` ``(T, B)`` and ``log_evidence`` ``(B,)`` (SMC), ``guidance_clipped``
+            ``(B,)`` (steps at which the guidance was clipped, moving the sample off its target).
+    """
+
+    plans: torch.Tensor
+    log_likelihood: torch.Tensor
+    candidates: torch.Tensor
+    log_weights: torch.Tensor
+    candidate_log_likelihood: torch.Tensor
+    diagnostics: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
 class DiffusionPlanner:
-    """Acts by planning with a trained prior; keeps a record of each episode (in start order) for plots."""
+    """Acts by planning with a trained prior; keeps a record of each episode (in start order) for plots.
+
+    ``DiffusionPlanner.from_pretrained(path, config)`` builds one from an export, a run folder or a checkpoint.
+    """
 
     def __init__(self, prior: TrainedPrior, config: PlannerConfig, device: str | torch.device = "cpu"):
         check_planner_config(config, prior)
@@ -74,6 +100,12 @@ class DiffusionPlanner:
         self._slots = 0
         self._low, self._high = np.array(-1.0), np.array(1.0)
 
+    @classmethod
+    def from_pretrained(cls, path: str | Path, config: PlannerConfig | None = None,
+                        device: str | torch.device = "cpu") -> DiffusionPlanner:
+        """The planner of the prior at ``path`` (a ``diffplan export`` folder, a train-prior run or checkpoint)."""
+        return cls(load_prior(path, device), config or PlannerConfig(), device)
+
     def likelihood(self, goals: torch.Tensor | None) -> Likelihood | None:
         """log p(O | tau) of the configured reward, for goals ``(B, G)`` where the reward needs them."""
         config = self.config
@@ -88,10 +120,12 @@ class DiffusionPlanner:
             return self.learned_reward.likelihood(self.prior.normalizer, config.alpha)
         return None
 
-    def plan(self, states: torch.Tensor, goals: torch.Tensor | None, previous: torch.Tensor | None = None,
-             goal_rows: torch.Tensor | None = None, generators: list[torch.Generator] | None = None
-             ) -> torch.Tensor:
-        """Plans ``(B, H, A + S)`` in environment units from states ``(B, S)`` (and goals ``(B, G)``).
+    def sample_plans(self, states: torch.Tensor, goals: torch.Tensor | None = None,
+                     previous: torch.Tensor | None = None, goal_rows: torch.Tensor | None = None,
+                     generators: list[torch.Generator] | None = None) -> PlanSamples:
+        """Plans from p(tau | start, goal, O) for states ``(B, S)`` (and goals ``(B, G)``), in environment units,
+        with the candidates they were chosen from, their weights and log-likelihoods and the sampler's
+        diagnostics (SMC's ESS and log-evidence, guidance clipping).
 
         Args:
             previous: the last plans ``(B, H, A + S)`` (environment units), already shifted to the current
@@ -110,7 +144,16 @@ class DiffusionPlanner:
         sampler = PosteriorSampler(prior.denoiser(conditions, goal_rows), self.likelihood(goals), posterior)
         warm = prior.normalizer.normalize(previous.to(self.device)) if previous is not None else None
         samples = sampler.sample(conditions, generator=generators or self.generator, warm_start=warm)
-        return prior.normalizer.unnormalize(samples.plans)
+        return PlanSamples(plans=prior.normalizer.unnormalize(samples.plans), log_likelihood=samples.values,
+                           candidates=prior.normalizer.unnormalize(samples.candidates),
+                           log_weights=samples.log_weights, candidate_log_likelihood=samples.candidate_values,
+                           diagnostics={k: v for k, v in samples.diagnostics.items() if v is not None})
+
+    def plan(self, states: torch.Tensor, goals: torch.Tensor | None = None, previous: torch.Tensor | None = None,
+             goal_rows: torch.Tensor | None = None, generators: list[torch.Generator] | None = None
+             ) -> torch.Tensor:
+        """The plans ``(B, H, A + S)`` of :meth:`sample_plans`, in environment units."""
+        return self.sample_plans(states, goals, previous, goal_rows, generators).plans
 
     # The VectorActor protocol -------------------------------------------------------------------------
     def start(self, envs: gym.vector.VectorEnv, slots: np.ndarray, obs: Any, infos: dict[str, Any],

@@ -14,9 +14,7 @@ import numpy as np
 import torch
 from einops import rearrange
 
-from diffplan.inference.posterior_sampler import PosteriorSampler
 from diffplan.planning.diffusion_planner import DiffusionPlanner
-from diffplan.planning.goal_conditions import plan_conditions
 from diffplan.progress import progress_bar
 
 
@@ -73,27 +71,21 @@ def draw_plans(planner: DiffusionPlanner, states: torch.Tensor, goals: torch.Ten
 
 def _draw_batch(planner: DiffusionPlanner, states: torch.Tensor, goals: torch.Tensor | None, num_plans: int
                 ) -> dict[str, np.ndarray]:
-    prior, config = planner.prior, planner.config
-    states = states.to(planner.device).repeat_interleave(num_plans, dim=0)
-    goals = goals.to(planner.device).repeat_interleave(num_plans, dim=0) if goals is not None else None
-    conditions = plan_conditions(states, prior.normalizer, prior.horizon, prior.action_dim,
-                                 goals if prior.inpaint_goal else None, config.goal_state_dims,
-                                 config.rest_at_goal_dims)
-    sampler = PosteriorSampler(prior.denoiser(conditions), planner.likelihood(goals), config.posterior)
-    samples = sampler.sample(conditions, generator=planner.generator)
+    samples = planner.sample_plans(states.repeat_interleave(num_plans, dim=0),
+                                   goals.repeat_interleave(num_plans, dim=0) if goals is not None else None)
 
     def per_problem(tensor: torch.Tensor, pattern: str) -> np.ndarray:
         return rearrange(tensor.detach().float().cpu(), pattern, n=num_plans).numpy()
 
     draws = {
-        "plans": per_problem(prior.normalizer.unnormalize(samples.plans), "(p n) h d -> p n h d"),
-        "log_likelihood": per_problem(samples.values, "(p n) -> p n"),
+        "plans": per_problem(samples.plans, "(p n) h d -> p n h d"),
+        "log_likelihood": per_problem(samples.log_likelihood, "(p n) -> p n"),
         "candidate_log_weights": per_problem(samples.log_weights, "(p n) k -> p n k"),
-        "candidate_log_likelihood": per_problem(samples.candidate_values, "(p n) k -> p n k"),
+        "candidate_log_likelihood": per_problem(samples.candidate_log_likelihood, "(p n) k -> p n k"),
         "guidance_clipped": rearrange(samples.diagnostics["guidance_clipped"].cpu(), "(p n) -> p n",
                                       n=num_plans).numpy(),
     }
-    if config.posterior.method == "smc":
+    if planner.config.posterior.method == "smc":
         draws["ess"] = per_problem(samples.diagnostics["ess"], "t (p n) -> t p n")
         draws["log_evidence"] = per_problem(samples.diagnostics["log_evidence"], "(p n) -> p n")
     return draws

@@ -1,18 +1,22 @@
 """The diffusion prior p(tau): temporal U-Net denoiser, DDPM training schedule, solvers, inpainting."""
 
-from diffplan.prior.denoiser import Denoiser
-from diffplan.prior.inpainting import Conditions
-from diffplan.prior.sampling import make_sampling_scheduler, sample
-from diffplan.prior.temporal_unet import TemporalUNet, TemporalUNetConfig
-from diffplan.prior.trajectory_diffusion import DiffusionConfig, TrajectoryDiffusion
+from diffplan.lazy_exports import lazy_exports
 
-__all__ = [
-    "Conditions",
-    "Denoiser",
-    "DiffusionConfig",
-    "TemporalUNet",
-    "TemporalUNetConfig",
-    "TrajectoryDiffusion",
-    "make_sampling_scheduler",
-    "sample",
-]
+# public name → the module that defines it
+PUBLIC = {
+    "Conditions": "diffplan.prior.inpainting",
+    "Denoiser": "diffplan.prior.denoiser",
+    "DiffusionConfig": "diffplan.prior.trajectory_diffusion",
+    "load_prior": "diffplan.prior.prior_checkpoint",
+    "make_sampling_scheduler": "diffplan.prior.sampling",
+    "PriorConfig": "diffplan.prior.prior_config",
+    "sample": "diffplan.prior.sampling",
+    "TemporalUNet": "diffplan.prior.temporal_unet",
+    "TemporalUNetConfig": "diffplan.prior.temporal_unet",
+    "train_prior": "diffplan.prior.prior_training",
+    "TrainedPrior": "diffplan.prior.prior_checkpoint",
+    "TrajectoryDiffusion": "diffplan.prior.trajectory_diffusion",
+}
+
+__all__ = sorted(PUBLIC)
+__getattr__, __dir__ = lazy_exports(__name__, PUBLIC)

@@ -15,49 +15,37 @@ estimate and weights (``divergence.py``), action bounds (``action_bounds.py``), 
 (``tabular.py``).
 """
 
-from diffplan.rl.action_bounds import ActionBounds
-from diffplan.rl.actor import PolicyActor
-from diffplan.rl.awr import AdvantageWeightedRegression
-from diffplan.rl.behaviour_prior import BehaviourCloning, behaviour_cloning_loss
-from diffplan.rl.critics import StateValue, TwinQ, expectile_loss, soft_value_loss
-from diffplan.rl.divergence import advantage_weights, kl_estimate
-from diffplan.rl.kl_sac import KLRegularisedSAC
-from diffplan.rl.policy_network import TanhGaussianPolicy
-from diffplan.rl.rl_config import (
-    AWRConfig,
-    BehaviourPriorConfig,
-    CriticConfig,
-    EvaluationConfig,
-    KLSACConfig,
-    RLRunConfig,
-)
-from diffplan.rl.tabular import TabularAWR, TabularKLSAC, TabularTransitionSampler, total_variation
-from diffplan.rl.tanh_gaussian import TanhGaussian, TanhGaussianMixture
+from diffplan.lazy_exports import lazy_exports
 
-__all__ = [
-    "AWRConfig",
-    "ActionBounds",
-    "AdvantageWeightedRegression",
-    "BehaviourCloning",
-    "BehaviourPriorConfig",
-    "CriticConfig",
-    "EvaluationConfig",
-    "KLRegularisedSAC",
-    "KLSACConfig",
-    "PolicyActor",
-    "RLRunConfig",
-    "StateValue",
-    "TabularAWR",
-    "TabularKLSAC",
-    "TabularTransitionSampler",
-    "TanhGaussian",
-    "TanhGaussianMixture",
-    "TanhGaussianPolicy",
-    "TwinQ",
-    "advantage_weights",
-    "behaviour_cloning_loss",
-    "expectile_loss",
-    "kl_estimate",
-    "soft_value_loss",
-    "total_variation",
-]
+# public name → the module that defines it
+PUBLIC = {
+    "ActionBounds": "diffplan.rl.action_bounds",
+    "advantage_weights": "diffplan.rl.divergence",
+    "AdvantageWeightedRegression": "diffplan.rl.awr",
+    "AWRConfig": "diffplan.rl.rl_config",
+    "behaviour_cloning_loss": "diffplan.rl.behaviour_prior",
+    "BehaviourCloning": "diffplan.rl.behaviour_prior",
+    "BehaviourPriorConfig": "diffplan.rl.rl_config",
+    "CriticConfig": "diffplan.rl.rl_config",
+    "expectile_loss": "diffplan.rl.critics",
+    "kl_estimate": "diffplan.rl.divergence",
+    "KLRegularisedSAC": "diffplan.rl.kl_sac",
+    "KLSACConfig": "diffplan.rl.rl_config",
+    "PolicyActor": "diffplan.rl.actor",
+    "PolicyEvaluationConfig": "diffplan.rl.rl_config",
+    "RLRunConfig": "diffplan.rl.rl_config",
+    "soft_value_loss": "diffplan.rl.critics",
+    "StateValue": "diffplan.rl.critics",
+    "TabularAWR": "diffplan.rl.tabular",
+    "TabularKLSAC": "diffplan.rl.tabular",
+    "TabularTransitionSampler": "diffplan.rl.tabular",
+    "TanhGaussian": "diffplan.rl.tanh_gaussian",
+    "TanhGaussianMixture": "diffplan.rl.tanh_gaussian",
+    "TanhGaussianPolicy": "diffplan.rl.policy_network",
+    "total_variation": "diffplan.rl.tabular",
+    "train_rl": "diffplan.rl.rl_training",
+    "TwinQ": "diffplan.rl.critics",
+}
+
+__all__ = sorted(PUBLIC)
+__getattr__, __dir__ = lazy_exports(__name__, PUBLIC)

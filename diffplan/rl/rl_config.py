@@ -96,7 +96,7 @@ class AWRConfig:
 
 
 @dataclass
-class EvaluationConfig:
+class PolicyEvaluationConfig:
     """Rollouts of the trained policy in the dataset's eval env.
 
     Attributes:
@@ -127,7 +127,7 @@ class RLRunConfig:
     critic: CriticConfig = field(default_factory=CriticConfig)
     kl_sac: KLSACConfig = field(default_factory=KLSACConfig)
     awr: AWRConfig = field(default_factory=AWRConfig)
-    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    evaluation: PolicyEvaluationConfig = field(default_factory=PolicyEvaluationConfig)
     torch_threads: int = 0
     run_dir: str = "runs/rl"
 

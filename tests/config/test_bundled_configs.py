@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from diffplan.commands.pipeline import PipelineConfig
 from diffplan.config import bundled_configs, config_path, load_config
 from diffplan.data.recipes import RECIPES
 from diffplan.inference.value_config import ValueConfig
 from diffplan.irl.reward_config import RewardConfig
+from diffplan.pipeline import PipelineConfig
 from diffplan.prior.prior_config import PriorConfig
 from diffplan.rl.rl_config import RLRunConfig, check_rl_config
 

@@ -43,7 +43,7 @@ def test_the_wheel_installs_into_a_fresh_environment_and_finds_its_configs(tmp_p
     assert "usage: diffplan quickstart" in run(environment / "bin" / "diffplan", "quickstart", "--help", cwd=elsewhere)
     loaded = run(python, "-c", (
         "import diffplan; from diffplan.config import config_path, load_config; "
-        "from diffplan.commands.pipeline import PipelineConfig; from diffplan.prior.prior_config import PriorConfig; "
+        "from diffplan.pipeline import PipelineConfig; from diffplan.prior.prior_config import PriorConfig; "
         "print(diffplan.__file__); print(load_config(PipelineConfig, config_path('quickstart')).recipe); "
         "print(load_config(PriorConfig, config_path('prior-pointmaze-large-sparse')).data.dataset_id)"),
         cwd=elsewhere).split()

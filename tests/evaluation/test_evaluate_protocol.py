@@ -5,9 +5,9 @@ import json
 import numpy as np
 
 from diffplan.cli import main
-from diffplan.commands.evaluate import EvaluationConfig, eval_env_factory, evaluate_checkpoint
 from diffplan.config import load_config
 from diffplan.data.minari_source import open_minari_dataset
+from diffplan.evaluation.checkpoint_evaluation import EvaluationConfig, eval_env_factory, evaluate_checkpoint
 from diffplan.prior.prior_checkpoint import load_prior
 
 FAST = ["episodes=4", "num_envs=2", "plots=0", "planner.posterior.method=prior", "planner.posterior.num_steps=2",

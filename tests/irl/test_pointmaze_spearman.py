@@ -6,7 +6,6 @@ from __future__ import annotations
 import minari
 import torch
 
-from diffplan.commands.train_reward import train_reward
 from diffplan.config import config_path, load_config
 from diffplan.data.episodes import read_episodes
 from diffplan.data.recipes import RECIPES
@@ -14,6 +13,7 @@ from diffplan.irl.goal_demonstrations import collect_goal_demonstrations
 from diffplan.irl.reward_checkpoint import load_reward
 from diffplan.irl.reward_config import RewardConfig
 from diffplan.irl.reward_correlation import spearman
+from diffplan.irl.reward_training import train_reward
 
 DEMOS, DATA, HELDOUT = ("local/pointmaze/goal-expert-v0", "local/pointmaze/unlabelled-v0",
                         "local/pointmaze/heldout-v0")

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from diffplan.cli import main
-from diffplan.commands.evaluate import EvaluationConfig, evaluate_checkpoint
 from diffplan.config import load_config
 from diffplan.errors import UserError
+from diffplan.evaluation.checkpoint_evaluation import EvaluationConfig, evaluate_checkpoint
 from diffplan.planning.goal_reward import goal_distance_reward
 
 

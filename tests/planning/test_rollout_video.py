@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 from wandb_records import logged_keys
 
-from diffplan.commands.evaluate import EvaluationConfig, evaluate_checkpoint
 from diffplan.config import load_config
+from diffplan.evaluation.checkpoint_evaluation import EvaluationConfig, evaluate_checkpoint
 
 needs_gl = pytest.mark.skipif(not ctypes.util.find_library("OSMesa") and os.environ.get("MUJOCO_GL") != "egl",
                               reason="no offscreen OpenGL: apt-get install libosmesa6 (or MUJOCO_GL=egl on a GPU)")
