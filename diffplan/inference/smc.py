@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 
 import torch
-from einops import rearrange, repeat
+from einops import rearrange
 from torch import Tensor
 
 from diffplan.inference.guidance import GradientGuidance
@@ -174,8 +174,3 @@ def twisted_smc(
         log_evidence=log_z.float(),
         resampled=torch.stack(resampled_rows),
     )
-
-
-def replicate(x: Tensor, particles: int) -> Tensor:
-    """(B, H, D) -> (B, K, H, D), each window repeated K times."""
-    return repeat(x, "b h d -> b k h d", k=particles)

@@ -115,9 +115,9 @@ class RewardConfig:
             raise UserError(f"airl.discount must be in (0, 1], got {self.airl.discount}")
 
 
-def with_data_sizes(config: RewardConfig, state_dim: int, action_dim: int) -> RewardConfig:
+def with_data_sizes(config: RewardConfig, action_dim: int, state_dim: int) -> RewardConfig:
     """``config`` with the reward network's sizes from the data (a conflicting given size is an error)."""
-    sizes = {"state_dim": state_dim, "action_dim": action_dim}
+    sizes = {"action_dim": action_dim, "state_dim": state_dim}
     for key, size in sizes.items():
         given = getattr(config.reward, key)
         if given not in (0, size):

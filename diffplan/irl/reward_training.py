@@ -61,7 +61,7 @@ def train_reward(config: RewardConfig, run_dir: str | Path, resume: bool = False
     buffer = TrajectoryBuffer.from_config(data, progress=shown)
     demos = TrajectoryBuffer.from_config(dataclasses.replace(data, dataset_id=config.demonstrations), progress=shown)
     demos.check_dims(buffer.state_dim, buffer.action_dim)
-    config = with_data_sizes(dataclasses.replace(config, data=data), buffer.state_dim, buffer.action_dim)
+    config = with_data_sizes(dataclasses.replace(config, data=data), buffer.action_dim, buffer.state_dim)
     metadata = {**buffer.model_metadata(), "demonstrations": config.demonstrations}
     torch.manual_seed(config.trainer.seed)  # initial weights and random Fourier features follow the run's seed
     learner = build_learner(config, buffer, metadata)

@@ -48,12 +48,6 @@ class Conditions:
         return Conditions(self.mask.repeat_interleave(n, dim=0), self.values.repeat_interleave(n, dim=0))
 
     @staticmethod
-    def none(batch: int, horizon: int, transition_dim: int, device: torch.device | str = "cpu") -> Conditions:
-        """No fixed entry."""
-        mask = torch.zeros(batch, horizon, transition_dim, dtype=torch.bool, device=device)
-        return Conditions(mask, torch.zeros(mask.shape, device=device))
-
-    @staticmethod
     def start_goal(
         start: Tensor,
         horizon: int,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
 
-from diffplan.config import from_dict
 from diffplan.data.data_config import DataConfig
 from diffplan.errors import UserError
 from diffplan.prior.inverse_dynamics import InverseDynamics, InverseDynamicsConfig
@@ -84,8 +82,3 @@ def build_inverse_dynamics(config: PriorConfig) -> InverseDynamics | None:
         return None
     action_dim = config.diffusion.action_dim
     return InverseDynamics(config.model.transition_dim - action_dim, action_dim, config.inverse_dynamics.hidden_dims)
-
-
-def prior_config_from_checkpoint(config: dict[str, Any]) -> PriorConfig:
-    """The (size-complete) config saved in a prior checkpoint."""
-    return from_dict(PriorConfig, config)

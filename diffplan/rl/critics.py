@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
-from einops import rearrange, repeat
 from torch import Tensor, nn
 
 from diffplan.rl.networks import mlp
@@ -75,13 +74,3 @@ def value_regression_loss(kind: ValueLoss, difference: Tensor, expectile: float,
     if kind == "expectile":
         return expectile_loss(difference, expectile)
     return soft_value_loss(difference, alpha)
-
-
-def repeat_states(states: Tensor, samples: int) -> Tensor:
-    """``(B, S) → (N, B, S)``: one copy per action sample."""
-    return repeat(states, "b s -> n b s", n=samples)
-
-
-def flatten_samples(x: Tensor) -> Tensor:
-    """``(N, B, ...) → (N·B, ...)``."""
-    return rearrange(x, "n b ... -> (n b) ...")
