@@ -24,7 +24,7 @@ from diffplan.data.episodes import EpisodeSteps
 from diffplan.data.observation_layout import ObservationLayout
 from diffplan.data.trajectory_buffer import TrajectoryBuffer
 from diffplan.inference.return_model import ReturnModel, ReturnModelConfig
-from diffplan.inference.value_learner import ValueLearner
+from diffplan.inference.return_model_learner import ReturnModelLearner
 from diffplan.prior.prior_learner import PriorLearner
 from diffplan.prior.temporal_unet import TemporalUNet, TemporalUNetConfig
 from diffplan.prior.trajectory_diffusion import DiffusionConfig, TrajectoryDiffusion
@@ -108,7 +108,8 @@ def train_hopper_models(train_steps: int, episodes: int = 60, episode_steps: int
         metadata = buffer.model_metadata()
         for seed, prior in enumerate((ours, peer)):
             fit(PriorLearner(prior, inpaint_goal=False, data_metadata=metadata), buffer, train_steps, seed=seed)
-        fit(ValueLearner(value, ours.alphas_cumprod, buffer.action_dim, False, metadata), buffer, train_steps, seed=2)
+        fit(ReturnModelLearner(value, ours.alphas_cumprod, buffer.action_dim, False, metadata), buffer, train_steps,
+            seed=2)
         if cache is not None:
             weights = {name: module.state_dict() for name, module in modules.items()}
             torch.save({"train_steps": train_steps, "weights": weights}, cache)

@@ -21,7 +21,7 @@ PUBLIC = {
     "export_trained": "diffplan.training.trained_state",
     "load_prior": "diffplan.prior.prior_checkpoint",
     "TrainedPrior": "diffplan.prior.prior_checkpoint",
-    "load_return_model": "diffplan.inference.value_checkpoint",
+    "load_return_model": "diffplan.inference.return_model_checkpoint",
     "load_reward": "diffplan.irl.reward_checkpoint",
     "PolicyActor": "diffplan.rl.actor",
     # planning: the posterior p(tau | O) and the closed-loop planner
@@ -37,8 +37,8 @@ PUBLIC = {
     # training
     "train_prior": "diffplan.prior.prior_training",
     "PriorConfig": "diffplan.prior.prior_config",
-    "train_value": "diffplan.inference.value_training",
-    "ValueConfig": "diffplan.inference.value_config",
+    "train_return_model": "diffplan.inference.return_model_training",
+    "ReturnModelRunConfig": "diffplan.inference.return_model_run_config",
     "train_reward": "diffplan.irl.reward_training",
     "RewardConfig": "diffplan.irl.reward_config",
     "train_rl": "diffplan.rl.rl_training",

@@ -17,7 +17,8 @@ from diffplan.errors import UserError
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("collect", "collect a Minari dataset in a real environment (PointMaze, Pendulum, any gym id)"),
     "train-prior": ("train_prior", "train the diffusion prior p(tau) on a Minari dataset (config + key=value)"),
-    "train-value": ("train_value", "train the return model J(x_t, t) for guided planning (config + key=value)"),
+    "train-return-model": ("train_return_model", "train the return model J(x_t, t) that guides plans (config + "
+                                                  "key=value)"),
     "train-reward": ("train_reward", "learn a reward r_phi from demonstrations and unlabelled data (offline IRL)"),
     "inspect": ("inspect_dataset", "pack a Minari dataset as the trainers do and print a summary"),
     "train-rl": ("train_rl", "behaviour-prior offline RL: KL-regularised SAC or AWR/AWAC on a Minari dataset"),

@@ -11,7 +11,7 @@ PUBLIC = {
     "KnownReward": "diffplan.inference.known_reward",
     "LearnedReward": "diffplan.inference.learned_reward",
     "Likelihood": "diffplan.inference.likelihood",
-    "load_return_model": "diffplan.inference.value_checkpoint",
+    "load_return_model": "diffplan.inference.return_model_checkpoint",
     "PosteriorConfig": "diffplan.inference.posterior_config",
     "PosteriorSampler": "diffplan.inference.posterior_sampler",
     "PosteriorSamples": "diffplan.inference.posterior_sampler",
@@ -23,10 +23,10 @@ PUBLIC = {
     "select_best": "diffplan.inference.best_of_n",
     "shift_plan": "diffplan.inference.warm_start",
     "systematic_resample": "diffplan.inference.particles",
-    "train_value": "diffplan.inference.value_training",
-    "TrainedReturnModel": "diffplan.inference.value_checkpoint",
+    "train_return_model": "diffplan.inference.return_model_training",
+    "TrainedReturnModel": "diffplan.inference.return_model_checkpoint",
     "twisted_smc": "diffplan.inference.smc",
-    "ValueConfig": "diffplan.inference.value_config",
+    "ReturnModelRunConfig": "diffplan.inference.return_model_run_config",
     "WeightedParticles": "diffplan.inference.particles",
 }
 

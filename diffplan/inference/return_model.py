@@ -4,7 +4,7 @@ Network: the encoder half of the temporal U-Net (per level two residual temporal
 conv), two more residual blocks that halve the width twice, each followed by a stride-2 conv, then the
 flattened features concatenated with the time embedding into an MLP head ``-> 1``. It regresses the
 discounted return-to-go of the window's first step from x_t at random t (see
-:mod:`diffplan.inference.value_learner`); targets are standardised with the training set's mean and
+:mod:`diffplan.inference.return_model_learner`); targets are standardised with the training set's mean and
 standard deviation, which the model keeps as buffers, so ``forward`` returns returns in reward units.
 """
 

@@ -23,7 +23,7 @@ from diffplan.errors import UserError
 from diffplan.inference.known_reward import KnownReward
 from diffplan.inference.likelihood import Likelihood
 from diffplan.inference.posterior_sampler import PosteriorSampler
-from diffplan.inference.value_checkpoint import load_return_model
+from diffplan.inference.return_model_checkpoint import load_return_model
 from diffplan.irl.reward_checkpoint import load_reward
 from diffplan.planning.action_extraction import inverse_dynamics_actions, planned_actions, track_waypoints
 from diffplan.planning.arrival_time import followable_arrival, shortest_unbroken
@@ -318,7 +318,7 @@ def check_planner_config(config: PlannerConfig, prior: TrainedPrior) -> None:
         raise UserError(f"planner.arrival_steps must lie in 1..{prior.horizon - 1} (rows of the prior's horizon "
                         f"{prior.horizon}), got {config.arrival_steps}")
     if config.reward == "return_model" and not config.return_model:
-        raise UserError("planner.reward=return_model needs planner.return_model=<train-value run folder>")
+        raise UserError("planner.reward=return_model needs planner.return_model=<train-return-model run folder>")
     if config.reward == "learned_reward" and not config.reward_model:
         raise UserError("planner.reward=learned_reward needs planner.reward_model=<train-reward run folder>")
     if config.action == "inverse_dynamics" and prior.inverse_dynamics is None:

@@ -20,9 +20,10 @@ class PlannerConfig:
         posterior: the sampler (method, solver, steps, guidance, particles, selection, warm start).
         reward: the likelihood p(O | tau) ∝ exp(Σ r / alpha): ``none`` (prior samples only),
             ``goal_distance`` (r = exp(−‖position − goal‖), PointMaze's dense reward, known in closed form),
-            ``return_model`` (a ``train-value`` run's J(x_t, t)) or ``learned_reward`` (a ``train-reward`` run's r_phi).
+            ``return_model`` (a ``train-return-model`` run's J(x_t, t)) or ``learned_reward`` (a ``train-reward``
+            run's r_phi).
         alpha: temperature of the likelihood.
-        return_model: run folder or checkpoint of ``diffplan train-value`` (for ``reward: return_model``).
+        return_model: run folder or checkpoint of ``diffplan train-return-model`` (for ``reward: return_model``).
         reward_model: run folder or checkpoint of ``diffplan train-reward`` (for ``reward: learned_reward``).
         warm_start: start each new plan from the previous one, shifted and re-noised
             (``posterior.warm_start_noise_level``).

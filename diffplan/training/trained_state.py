@@ -33,7 +33,8 @@ class TrainedState:
     """A trained model as read from disk.
 
     Attributes:
-        learner_class: the learner that was trained (``PriorLearner``, ``ValueLearner``, ``KLRegularisedSAC``, ...).
+        learner_class: the learner that was trained (``PriorLearner``, ``ReturnModelLearner``, ``KLRegularisedSAC``,
+            ...).
         config: the training run's config, as plain data.
         metadata: ``DATA_METADATA`` and the learner's own keys.
         weights: the learner's weights, its moving average when it kept one.

@@ -7,15 +7,15 @@ import pytest
 
 from diffplan.config import bundled_configs, config_path, load_config
 from diffplan.data.recipes import RECIPES
-from diffplan.inference.value_config import ValueConfig
+from diffplan.inference.return_model_run_config import ReturnModelRunConfig
 from diffplan.irl.reward_config import RewardConfig
 from diffplan.pipeline import PipelineConfig
 from diffplan.prior.prior_config import PriorConfig
 from diffplan.rl.rl_config import RLRunConfig, check_rl_config
 
 CONFIGS = bundled_configs()
-# The file name's first word says which command reads it: prior-* train-prior, value-* train-value, ...
-CONFIG_CLASSES = {"prior": PriorConfig, "value": ValueConfig, "reward": RewardConfig, "rl": RLRunConfig,
+# The file name's first word says which command reads it: prior-* train-prior, return-model-* train-return-model, ...
+CONFIG_CLASSES = {"prior": PriorConfig, "return-model": ReturnModelRunConfig, "reward": RewardConfig, "rl": RLRunConfig,
                   "quickstart": PipelineConfig, "pipeline": PipelineConfig}
 REMOTE_DATASETS = [f"mujoco/{env}/medium-v0" for env in ("hopper", "halfcheetah", "walker2d")]
 SUPPORTED_DATASETS = [recipe.dataset_id for recipe in RECIPES.values()] + REMOTE_DATASETS
@@ -26,8 +26,8 @@ def bundled(kind: str) -> list[Path]:
 
 
 def load(path: Path):
-    kind = path.stem.split("-")[0]
-    assert kind in CONFIG_CLASSES, f"{path.name}: no config class for '{kind}-*' files; add it to CONFIG_CLASSES"
+    kind = next((kind for kind in CONFIG_CLASSES if path.stem.startswith(f"{kind}-") or path.stem == kind), None)
+    assert kind is not None, f"{path.name}: no config class for its name; add it to CONFIG_CLASSES"
     return load_config(CONFIG_CLASSES[kind], path)
 
 
@@ -44,7 +44,7 @@ def test_config_loads_strictly(path):
         check_rl_config(config)
 
 
-@pytest.mark.parametrize("kind", ["prior", "value", "rl"])
+@pytest.mark.parametrize("kind", ["prior", "return-model", "rl"])
 def test_every_supported_dataset_has_a_config_of_each_stage(kind):
     covered = {load(path).data.dataset_id for path in bundled(kind)}
     missing = sorted(set(SUPPORTED_DATASETS) - covered)
@@ -53,7 +53,7 @@ def test_every_supported_dataset_has_a_config_of_each_stage(kind):
 
 def test_return_models_follow_a_bundled_prior_of_their_dataset():
     priors = {load(path).run_dir: load(path) for path in bundled("prior")}
-    for path in bundled("value"):
+    for path in bundled("return-model"):
         value = load(path)
         prior = priors.get(value.prior_run)
         assert prior is not None, f"{path.name}: prior_run {value.prior_run} is no bundled prior's run_dir"

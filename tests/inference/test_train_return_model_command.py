@@ -1,4 +1,4 @@
-"""``diffplan train-value`` end to end on a small PointMaze dataset collected here: from the dataset, and from
+"""``diffplan train-return-model`` end to end on a small PointMaze dataset collected here: from the dataset, and from
 a prior's run folder; the checkpoint reloads with ``load_return_model`` and guides a plan."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from diffplan.cli import main
 from diffplan.data.recipes import RECIPES
 from diffplan.inference.posterior_config import PosteriorConfig
 from diffplan.inference.posterior_sampler import PosteriorSampler
-from diffplan.inference.value_checkpoint import load_return_model
+from diffplan.inference.return_model_checkpoint import load_return_model
 from diffplan.prior.inpainting import Conditions
 from diffplan.prior.prior_checkpoint import load_prior
 
@@ -29,7 +29,7 @@ def umaze(minari_root):
 
 def test_train_value_from_a_dataset_and_from_a_prior_run(umaze, tmp_path, capsys):
     run_dir = tmp_path / "value"
-    argv = ["train-value", "value-pointmaze-umaze", "prior_run=", "num_train_timesteps=10", *TINY,
+    argv = ["train-return-model", "return-model-pointmaze-umaze", "prior_run=", "num_train_timesteps=10", *TINY,
             "trainer.steps=4", "--run-dir", str(run_dir)]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
@@ -53,8 +53,8 @@ def test_train_value_from_a_dataset_and_from_a_prior_run(umaze, tmp_path, capsys
                  "tracking.mode=disabled", "--run-dir", str(prior_dir)]) == 0
     capsys.readouterr()
     value_dir = tmp_path / "value-of-prior"
-    assert main(["train-value", "value-pointmaze-umaze", f"prior_run={prior_dir}", *TINY, "trainer.steps=3",
-                 "--run-dir", str(value_dir)]) == 0
+    assert main(["train-return-model", "return-model-pointmaze-umaze", f"prior_run={prior_dir}", *TINY,
+                 "trainer.steps=3", "--run-dir", str(value_dir)]) == 0
     assert json.loads(capsys.readouterr().out)["data"]["horizon"] == 8
     trained = load_return_model(value_dir)
     assert trained.config.num_train_timesteps == 6 and trained.config.model.horizon == 8
@@ -77,7 +77,7 @@ def test_train_value_from_a_dataset_and_from_a_prior_run(umaze, tmp_path, capsys
 ])
 def test_bad_value_configs_are_one_line_errors(umaze, tmp_path, capsys, override, fragment):
     run_dir = tmp_path / "bad"
-    argv = ["train-value", "value-pointmaze-umaze", "prior_run=", *TINY, "trainer.steps=2", override,
+    argv = ["train-return-model", "return-model-pointmaze-umaze", "prior_run=", *TINY, "trainer.steps=2", override,
             "--run-dir", str(run_dir)]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()

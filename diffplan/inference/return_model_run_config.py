@@ -1,4 +1,4 @@
-"""Configuration of a return model run (``diffplan train-value``).
+"""Configuration of a return model run (``diffplan train-return-model``).
 
 The value model must see windows as the prior does: same dataset, horizon, normaliser, noise schedule and
 inpainting. With ``prior_run`` (a ``train-prior`` run folder or checkpoint) all of these are read from the
@@ -26,8 +26,8 @@ TARGET_FIELDS = ("discount", "termination_penalty", "device")
 
 
 @dataclass
-class ValueConfig:
-    """A ``diffplan train-value`` run.
+class ReturnModelRunConfig:
+    """A ``diffplan train-return-model`` run.
 
     Attributes:
         data: the dataset and return target (discount 0.997 in Diffuser).
@@ -55,7 +55,7 @@ class ValueConfig:
             raise UserError(f"num_train_timesteps is {self.num_train_timesteps}; set it to a positive integer")
 
 
-def with_prior(config: ValueConfig) -> ValueConfig:
+def with_prior(config: ReturnModelRunConfig) -> ReturnModelRunConfig:
     """``config`` with the window settings of its ``prior_run`` filled in (unchanged without one)."""
     if not config.prior_run:
         return config
@@ -71,7 +71,7 @@ def with_prior(config: ValueConfig) -> ValueConfig:
     )
 
 
-def with_data_sizes(config: ValueConfig, transition_dim: int) -> ValueConfig:
+def with_data_sizes(config: ReturnModelRunConfig, transition_dim: int) -> ReturnModelRunConfig:
     """``config`` with the network sizes that follow from the data (a conflicting given size is an error)."""
     sizes = {"transition_dim": transition_dim, "horizon": config.data.horizon}
     for key, size in sizes.items():

@@ -20,7 +20,7 @@ from diffplan.prior.inpainting import Conditions
 from diffplan.training.learner import Learner, Optimize
 
 
-class ValueLearner(Learner):
+class ReturnModelLearner(Learner):
     """Trains a :class:`ReturnModel` on noisy dataset windows.
 
     Args:

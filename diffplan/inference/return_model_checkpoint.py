@@ -1,4 +1,4 @@
-"""Loading a trained return model J(x_t, t) back from a ``diffplan train-value`` run, checkpoint or export."""
+"""Loading a trained return model J(x_t, t) back from a ``diffplan train-return-model`` run, checkpoint or export."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from diffusers import DDPMScheduler
 
 from diffplan.data.normalizer import AffineNormalizer
 from diffplan.inference.return_model import ReturnLikelihood, ReturnModel
-from diffplan.inference.value_config import ValueConfig
+from diffplan.inference.return_model_run_config import ReturnModelRunConfig
 from diffplan.training.trained_state import read_trained
 
 
@@ -27,7 +27,7 @@ class TrainedReturnModel:
     """
 
     model: ReturnModel
-    config: ValueConfig
+    config: ReturnModelRunConfig
     normalizer: AffineNormalizer
     inpaint_goal: bool
     step: int
@@ -45,9 +45,9 @@ class TrainedReturnModel:
 
 
 def load_return_model(path: str | Path, device: str | torch.device = "cpu") -> TrainedReturnModel:
-    """Rebuild the return model of a ``train-value`` run folder, checkpoint or export with its EMA weights."""
-    state = read_trained(path, {"ValueLearner"}, "a train-value run folder, checkpoint or export", device)
-    config = state.config_as(ValueConfig)
+    """Rebuild the return model of a ``train-return-model`` run folder, checkpoint or export with its EMA weights."""
+    state = read_trained(path, {"ReturnModelLearner"}, "a train-return-model run folder, checkpoint or export", device)
+    config = state.config_as(ReturnModelRunConfig)
     return TrainedReturnModel(
         model=state.load_part(ReturnModel(config.model), "model.").to(device).eval().requires_grad_(False),
         config=config,
