@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import gymnasium as gym
 import minari
-import numpy as np
 import pytest
 import torch
-from minari.data_collector.episode_buffer import EpisodeBuffer
+from helpers.episodes import episode_buffer
+from helpers.mazes import MAZE_PRIOR
 
 # MuJoCo renders offscreen with OSMesa on CPU machines (Debian's libosmesa6; .ci/run installs it).
 if ctypes.util.find_library("OSMesa"):
@@ -35,19 +35,6 @@ def minari_root(tmp_path, monkeypatch):
     return root
 
 
-def _episode_buffer(index: int, episode: dict) -> EpisodeBuffer:
-    steps = len(episode["rewards"])
-    return EpisodeBuffer(
-        id=index,
-        observations=episode["observations"],
-        actions=np.asarray(episode["actions"], dtype=np.float32),
-        rewards=np.asarray(episode["rewards"], dtype=np.float64),
-        terminations=np.asarray(episode.get("terminations", np.zeros(steps, bool))),
-        truncations=np.asarray(episode.get("truncations", np.eye(1, steps, steps - 1, dtype=bool)[0])),
-        infos={},
-    )
-
-
 @pytest.fixture
 def make_dataset() -> Callable[..., minari.MinariDataset]:
     """Write a Minari dataset from episode dicts (observations with T+1 rows, the rest with T)."""
@@ -58,7 +45,7 @@ def make_dataset() -> Callable[..., minari.MinariDataset]:
         observation_space: gym.Space,
         action_space: gym.Space,
     ) -> minari.MinariDataset:
-        buffers = [_episode_buffer(i, e) for i, e in enumerate(episodes)]
+        buffers = [episode_buffer(i, e) for i, e in enumerate(episodes)]
         return minari.create_dataset_from_buffers(
             dataset_id,
             buffers,
@@ -69,50 +56,6 @@ def make_dataset() -> Callable[..., minari.MinariDataset]:
         )
 
     return make
-
-
-def random_box_episodes(lengths: list[int], obs_dim: int = 3, act_dim: int = 2, seed: int = 0) -> list[dict]:
-    """Episodes of Box observations whose entries encode (episode, step) so windows can be traced."""
-    rng = np.random.default_rng(seed)
-    episodes = []
-    for e, steps in enumerate(lengths):
-        obs = rng.normal(size=(steps + 1, obs_dim)).astype(np.float32)
-        obs[:, 0] = e  # episode id, to check that windows never mix episodes
-        obs[:, 1] = np.arange(steps + 1)  # step index
-        episodes.append({
-            "observations": obs,
-            "actions": rng.uniform(-1, 1, size=(steps, act_dim)).astype(np.float32),
-            "rewards": rng.normal(size=steps),
-        })
-    return episodes
-
-
-def goal_dict_episode(steps: int = 12) -> tuple[dict, gym.spaces.Dict]:
-    """One all-zero episode with a goal-dict observation space (observation, achieved_goal, desired_goal)."""
-    space = gym.spaces.Dict({"observation": box(4), "achieved_goal": box(2), "desired_goal": box(2)})
-    episode = {
-        "observations": {k: np.zeros((steps + 1, s.shape[0]), np.float32) for k, s in space.spaces.items()},
-        "actions": np.zeros((steps, 2), np.float32),
-        "rewards": np.zeros(steps),
-    }
-    return episode, space
-
-
-def umaze(**kwargs) -> gym.Env:
-    """PointMaze U-Maze (dense reward) with 60-step episodes."""
-    from diffplan.data.collect import register_robotics_envs
-
-    register_robotics_envs()
-    return gym.make("PointMaze_UMazeDense-v3", max_episode_steps=60, **kwargs)
-
-
-def box(dim: int, bound: float = np.inf) -> gym.spaces.Box:
-    return gym.spaces.Box(-bound, bound, shape=(dim,), dtype=np.float32)
-
-
-MAZE_PRIOR = ["data.horizon=32", "model.dim=8", "model.dim_mults=[1,2]", "diffusion.num_train_timesteps=10",
-              "trainer.batch_size=8", "trainer.steps=6", "trainer.checkpoint_every=6", "data.device=cpu",
-              "tracking.mode=disabled", "inverse_dynamics.hidden_dims=[16]"]
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import box, goal_dict_episode, random_box_episodes
+from helpers.episodes import box, goal_dict_episode, random_box_episodes
 
 from diffplan.cli import main
 from diffplan.data.minari_source import open_minari_dataset

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import box, random_box_episodes
+from helpers.episodes import box, random_box_episodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

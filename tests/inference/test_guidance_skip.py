@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from gaussian_problem import H, gaussian_prior, quadratic_reward
+from helpers.gaussian_problem import H, gaussian_prior, quadratic_reward
 
 from diffplan.inference.guidance import GradientGuidance
 from diffplan.prior.sampling import sample

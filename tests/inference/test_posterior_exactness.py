@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import torch
-from gaussian_problem import errors, gaussian_prior, quadratic_reward
+from helpers.gaussian_problem import errors, gaussian_prior, quadratic_reward
 
 from diffplan.inference.posterior_config import PosteriorConfig
 from diffplan.inference.posterior_sampler import PosteriorSampler

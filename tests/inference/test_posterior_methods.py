@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 import torch
-from gaussian_problem import ACTION_DIM, D, H, errors, gaussian_prior, quadratic_reward
+from helpers.gaussian_problem import ACTION_DIM, D, H, errors, gaussian_prior, quadratic_reward
 
 from diffplan.errors import UserError
 from diffplan.inference.guidance import GradientGuidance

@@ -6,13 +6,13 @@ posterior visitation (behaviour policy as action prior) matches the expert's. Th
 from __future__ import annotations
 
 import torch
+from helpers.tabular_problem import TabularIRLProblem, total_variation
 
 from diffplan.irl.irl_batch import buffer_windows, irl_batches
 from diffplan.irl.maxent_learner import MaxEntIRLLearner
 from diffplan.irl.reward_network import RewardNetwork, RewardNetworkConfig
 from diffplan.training.trainer import Trainer, make_accelerator
 from diffplan.training.trainer_config import TrainerConfig
-from tests.irl.tabular_problem import TabularIRLProblem, total_variation
 
 
 def test_neural_offline_maxent_irl_matches_the_expert_state_visitation(tmp_path):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import umaze
+from helpers.mazes import umaze
 
 from diffplan.config import load_config
 from diffplan.errors import UserError

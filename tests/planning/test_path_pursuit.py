@@ -49,7 +49,7 @@ def test_actions_are_pd_toward_the_target():
 
 
 def test_a_stalled_agent_draws_a_fresh_plan(prior_run):
-    from conftest import umaze
+    from helpers.mazes import umaze
 
     from diffplan.config import load_config
     from diffplan.errors import UserError

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from wandb_records import logged_keys
+from helpers.wandb_records import logged_keys
 
 from diffplan.cli import main
 

@@ -2,7 +2,7 @@
 
 import json
 
-from wandb_records import artifact_types, logged_keys, read_records
+from helpers.wandb_records import artifact_types, logged_keys, read_records
 
 from diffplan.cli import main
 

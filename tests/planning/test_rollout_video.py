@@ -4,8 +4,8 @@ import ctypes.util
 import os
 
 import pytest
+from helpers.wandb_records import logged_keys
 from PIL import Image
-from wandb_records import logged_keys
 
 from diffplan.config import load_config
 from diffplan.evaluation.checkpoint_evaluation import EvaluationConfig, evaluate_checkpoint

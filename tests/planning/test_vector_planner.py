@@ -4,7 +4,7 @@ environments due, replanning that keeps the goal's arrival time, and inverse-dyn
 import numpy as np
 import pytest
 import torch
-from conftest import umaze
+from helpers.mazes import umaze
 
 from diffplan.config import load_config
 from diffplan.data.normalizer import AffineNormalizer

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import MAZE_PRIOR, umaze
+from helpers.mazes import MAZE_PRIOR, umaze
 
 from diffplan.cli import main
 from diffplan.config import load_config

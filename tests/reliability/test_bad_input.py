@@ -21,8 +21,8 @@ import h5py
 import numpy as np
 import pytest
 import torch
-from conftest import box, goal_dict_episode, random_box_episodes
-from tiny_prior import DATASET, TINY_PRIOR
+from helpers.episodes import box, goal_dict_episode, random_box_episodes
+from helpers.tiny_prior import DATASET, TINY_PRIOR
 
 from diffplan.cli import main
 from diffplan.training.checkpoint import MAGIC, save_checkpoint

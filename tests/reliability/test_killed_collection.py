@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import minari
-from kill_process import kill_when
+from helpers.kill_process import kill_when
 
 from diffplan.cli import main
 

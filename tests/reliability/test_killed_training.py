@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import box, random_box_episodes
-from kill_process import kill_when, reached_step
-from killable_training import CONFIG, train
-from tiny_prior import DATASET, TINY_PRIOR
+from helpers.episodes import box, random_box_episodes
+from helpers.kill_process import kill_when, reached_step
+from helpers.killable_training import CONFIG, train
+from helpers.tiny_prior import DATASET, TINY_PRIOR
 
 from diffplan.cli import main
 from diffplan.training.checkpoint import PARTIAL_FILE, list_checkpoints, load_checkpoint
-
-SCRIPT = Path(__file__).with_name("killable_training.py")
 
 
 def kill_steps(kills: int, seed: int) -> list[int]:
@@ -38,7 +36,7 @@ def test_killed_and_resumed_run_equals_the_uninterrupted_run(tmp_path: Path) -> 
     checkpoint_dir = run_dir / "checkpoints"
     rng = random.Random(10)
     for i, step in enumerate(kill_steps(2, seed=10)):
-        argv = [sys.executable, str(SCRIPT), str(run_dir), *(["--resume"] if i else [])]
+        argv = [sys.executable, "-m", "helpers.killable_training", str(run_dir), *(["--resume"] if i else [])]
         kill_when(argv, reached_step(checkpoint_dir, step), delay=rng.uniform(0.0, 0.02))
         assert_only_whole_checkpoints_visible(checkpoint_dir)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import box, random_box_episodes
-from tiny_prior import DATASET, TINY_PRIOR
+from helpers.episodes import box, random_box_episodes
+from helpers.tiny_prior import DATASET, TINY_PRIOR
 
 from diffplan.cli import main
 from diffplan.inference.gaussian_prior import GaussianPrior

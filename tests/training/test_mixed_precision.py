@@ -4,7 +4,7 @@ scaler, exercised here on CPU), and fp16 where it cannot run is refused in one l
 import pytest
 import torch
 from accelerate.state import AcceleratorState
-from regression_learner import RegressionLearner, sample_regression
+from helpers.regression_learner import RegressionLearner, sample_regression
 
 from diffplan.errors import UserError
 from diffplan.training.trainer import Trainer, make_accelerator

@@ -5,7 +5,7 @@ import os
 
 import pytest
 import torch
-from regression_learner import RegressionLearner, sample_regression
+from helpers.regression_learner import RegressionLearner, sample_regression
 
 from diffplan.errors import UserError
 from diffplan.training.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint

@@ -16,8 +16,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def single_thread_env() -> dict[str, str]:
-    """This process's environment (Minari root, wandb mode) with one torch thread, as the test session uses."""
-    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    """This process's environment (Minari root, wandb mode) with one torch thread, as the test session uses, and
+    ``tests/`` on the path, where the ``helpers`` package is."""
+    path = os.pathsep.join(p for p in (str(REPO / "tests"), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": path}
 
 
 def kill_when(argv: Sequence[str], ready: Callable[[], bool], delay: float, timeout: float = 300.0) -> None:

@@ -1,4 +1,4 @@
-"""A small deterministic training run to kill: ``python killable_training.py RUN_DIR [--resume]``.
+"""A small deterministic training run to kill: ``python -m helpers.killable_training RUN_DIR [--resume]``.
 
 The kill tests run it as a subprocess and also import :func:`train` to make the uninterrupted reference run
 and to finish interrupted ones in-process.
@@ -11,11 +11,9 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from regression_learner import RegressionLearner, sample_regression  # noqa: E402
-
-from diffplan.training.trainer import Trainer, make_accelerator  # noqa: E402
-from diffplan.training.trainer_config import TrainerConfig  # noqa: E402
+from diffplan.training.trainer import Trainer, make_accelerator
+from diffplan.training.trainer_config import TrainerConfig
+from helpers.regression_learner import RegressionLearner, sample_regression
 
 # A checkpoint every other step (and pruning to the newest three), so kills often land inside a write.
 CONFIG = TrainerConfig(steps=100, batch_size=32, learning_rate=3e-3, log_every=10, checkpoint_every=2, ema_start=5,
