@@ -122,12 +122,15 @@ class DiffusionPlanner:
 
     def sample_plans(self, states: torch.Tensor, goals: torch.Tensor | None = None,
                      previous: torch.Tensor | None = None, goal_rows: torch.Tensor | None = None,
-                     generators: list[torch.Generator] | None = None) -> PlanSamples:
+                     generators: list[torch.Generator] | None = None, likelihood: Likelihood | None = None
+                     ) -> PlanSamples:
         """Plans from p(tau | start, goal, O) for states ``(B, S)`` (and goals ``(B, G)``), in environment units,
         with the candidates they were chosen from, their weights and log-likelihoods and the sampler's
         diagnostics (SMC's ESS and log-evidence, guidance clipping).
 
         Args:
+            likelihood: p(O | tau) to sample under, e.g. a ``KnownReward`` of a reward written by the user;
+                default: the configured ``reward``.
             previous: the last plans ``(B, H, A + S)`` (environment units), already shifted to the current
                 step, to warm-start from.
             goal_rows: ``(B,)`` rows where inpainted goals are fixed (default: the last row).
@@ -141,7 +144,8 @@ class DiffusionPlanner:
         )
         # previous plans come shifted by the steps each environment executed since it was made
         posterior = dataclasses.replace(config.posterior, warm_start_shift=0)
-        sampler = PosteriorSampler(prior.denoiser(conditions, goal_rows), self.likelihood(goals), posterior)
+        likelihood = likelihood if likelihood is not None else self.likelihood(goals)
+        sampler = PosteriorSampler(prior.denoiser(conditions, goal_rows), likelihood, posterior)
         warm = prior.normalizer.normalize(previous.to(self.device)) if previous is not None else None
         samples = sampler.sample(conditions, generator=generators or self.generator, warm_start=warm)
         return PlanSamples(plans=prior.normalizer.unnormalize(samples.plans), log_likelihood=samples.values,
