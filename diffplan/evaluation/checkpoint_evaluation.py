@@ -26,6 +26,7 @@ from diffplan.planning.diffusion_planner import DiffusionPlanner
 from diffplan.planning.maze_plot import plot_episodes
 from diffplan.planning.planner_config import PlannerConfig
 from diffplan.tracking import ExperimentLog, TrackingConfig
+from diffplan.training.checkpoint import model_home
 
 
 @dataclass
@@ -88,7 +89,7 @@ def evaluate_checkpoint(checkpoint: str | Path, config: EvaluationConfig) -> dic
         envs.close()
         raise UserError(f"baselines {config.baselines} are PointMaze controllers, but {dataset_id} is no maze; "
                         "set evaluation baselines=[]")
-    output = Path(config.output_dir) if config.output_dir else path.parent.parent / "eval"
+    output = Path(config.output_dir) if config.output_dir else model_home(path) / "eval"
     output.mkdir(parents=True, exist_ok=True)
     experiment = ExperimentLog(config.tracking, output, "evaluate", to_dict(config))
     try:

@@ -27,7 +27,7 @@ from diffplan.planning.plan_problems import Problems, check_problems, problems_f
 from diffplan.planning.planner_config import PlannerConfig
 from diffplan.prior.prior_checkpoint import load_prior
 from diffplan.tracking import ExperimentLog, TrackingConfig
-from diffplan.training.checkpoint import resolve_checkpoint
+from diffplan.training.checkpoint import model_home, resolve_checkpoint
 
 
 @dataclass
@@ -99,7 +99,7 @@ def plan_checkpoint(checkpoint: str | Path, config: PlanConfig, starts: list[lis
     draws = draw_plans(planner, torch.as_tensor(problems.starts),
                        None if problems.goals is None else torch.as_tensor(problems.goals), num_plans,
                        config.batch_size, progress=True)
-    output = Path(config.output_dir) if config.output_dir else path.parent.parent / "plans"
+    output = Path(config.output_dir) if config.output_dir else model_home(path) / "plans"
     header = {"checkpoint": str(path), "dataset_id": prior.config.data.dataset_id, "training_step": prior.step,
               "method": config.planner.posterior.method, "reward": config.planner.reward,
               "alpha": config.planner.alpha, "num_plans": num_plans, "action_dim": prior.action_dim}

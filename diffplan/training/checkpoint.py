@@ -151,6 +151,14 @@ def is_export_folder(path: str | Path) -> bool:
     return all((Path(path) / name).is_file() for name in EXPORT_FILES)
 
 
+def model_home(resolved: Path) -> Path:
+    """The folder outputs about a model go next to: the run folder of ``run/checkpoints/step_*.pt``, the folder of
+    a loose checkpoint file, or an export folder itself (``resolved`` as :func:`resolve_checkpoint` returns it)."""
+    if is_export_folder(resolved):
+        return resolved
+    return resolved.parent.parent if resolved.parent.name == "checkpoints" else resolved.parent
+
+
 def resolve_checkpoint(path: str | Path) -> Path:
     """What a trained model is read from: a checkpoint file, an exported folder as it is, or the newest
     checkpoint of a run folder that passes its checksum."""

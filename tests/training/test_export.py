@@ -58,6 +58,15 @@ def test_the_run_can_go_once_exported(prior_run, exported, tmp_path, capsys):
     assert np.array_equal(outputs["run"], outputs["export"])
 
 
+def test_evaluate_takes_the_exported_folder(exported, tmp_path, capsys):
+    argv = ["evaluate", str(exported), "episodes=1", "num_envs=1", "plots=0", "planner.posterior.num_steps=4",
+            "tracking.mode=disabled", "device=cpu"]
+    assert main(argv) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["checkpoint"] == str(exported) and metrics["episodes"] == 1
+    assert (exported / "eval" / "metrics.json").is_file()  # the outputs go next to the model, as for a run
+
+
 def test_exporting_over_an_existing_folder_is_refused_and_writes_nothing(prior_run, exported, capsys):
     before = sorted(p.name for p in exported.parent.iterdir())
     assert main(["export", str(prior_run), str(exported)]) == 2
