@@ -3,17 +3,11 @@
 from dataclasses import dataclass, field
 
 import pytest
+from helpers.toy_configs import Inner
 
 from diffplan.config import bundled_configs, load_config, read_config_file
 from diffplan.errors import UserError
 from diffplan.prior.prior_config import PriorConfig
-
-
-@dataclass
-class Inner:
-    method: str = "guided"
-    steps: int = 20
-    scale: float = 1.0
 
 
 @dataclass

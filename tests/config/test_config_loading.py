@@ -3,16 +3,10 @@
 from dataclasses import dataclass, field
 
 import pytest
+from helpers.toy_configs import Inner
 
 from diffplan.config import load_config
 from diffplan.errors import UserError
-
-
-@dataclass
-class Inner:
-    method: str = "guided"
-    steps: int = 20
-    scale: float = 1.0
 
 
 @dataclass
