@@ -19,6 +19,13 @@ without inverting C: for ``v_1 = C g`` and ``v_{j+1} = C H v_j``, ``C^-1 v_1 = g
 The proposal's gradient is the gradient of l at the maximiser (``g + H d``), pulled back through the denoiser:
 it points where the posterior's mass is, not where x0_hat's likelihood rises fastest. Any twist keeps SMC exact
 as the particles grow; this one needs far fewer.
+
+Near pure noise the covariance cannot be computed: ``d x0_hat / d x_t = (I - sqrt(1 - abar) d eps / d x_t) /
+sqrt(abar)`` is the difference of two terms near 1 that cancel to O(abar), so in the denoiser's floating point
+(machine epsilon e) its relative error is about e / abar (garbage at abar = 1e-9, the last timestep of a cosine
+schedule). Where ``abar < RESOLVABLE_ABAR_FACTOR * e`` the twist is taken constant (0, no gradient): any twist keeps
+the weights exact, and there the exact one hardly varies with x_t (x_t holds almost nothing of x0), while a
+wrong one triggers resampling on noise.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ from torch import Tensor
 
 from diffplan.inference.likelihood import Likelihood
 from diffplan.prior.denoiser import Denoiser, eps_to_x0
+
+RESOLVABLE_ABAR_FACTOR = 1000.0
+"""The covariance is computed where abar >= this times the machine epsilon of x_t (relative error <= 1e-3)."""
 
 
 def tweedie_twist(prior: Denoiser, likelihood: Likelihood, x_t: Tensor, t: Tensor, directions: int,
@@ -77,5 +87,7 @@ def tweedie_twist(prior: Denoiser, likelihood: Likelihood, x_t: Tensor, t: Tenso
         twist = value.detach().double() + 0.5 * (b * c).sum(dim=(1, 2))
         at_maximiser = g + rearrange(hv @ c, "b (h d) 1 -> b h d", h=x_t.shape[1]).to(g.dtype)
         (grad,) = torch.autograd.grad(x0, x, grad_outputs=at_maximiser)
-    grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0) * free
+    resolvable = a.flatten() >= RESOLVABLE_ABAR_FACTOR * torch.finfo(x_t.dtype).eps
+    twist = torch.where(resolvable, twist, torch.zeros_like(twist))
+    grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0) * free * rearrange(resolvable, "b -> b 1 1")
     return twist.to(x_t.dtype), grad.detach(), eps.detach()
