@@ -15,7 +15,7 @@ from diffplan.errors import UserError
 
 # name → (module under diffplan.commands, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "collect": ("collect", "collect a Minari dataset in a real environment (PointMaze, Pendulum, any gym id)"),
+    "collect": ("collect", "collect a Minari dataset in a real environment (PointMaze, Pendulum, MuJoCo, any gym id)"),
     "train-prior": ("train_prior", "train the diffusion prior p(tau) on a Minari dataset (config + key=value)"),
     "train-return-model": ("train_return_model", "train the return model J(x_t, t) that guides plans (config + "
                                                   "key=value)"),

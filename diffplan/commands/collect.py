@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset-id", default=None,
                         help="Minari id to write (default: the recipe's, e.g. local/pointmaze/umaze-dense-v0)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="step budget (default: the recipe's; 200000 for PointMaze, 100000 for Pendulum)")
+                        help="step budget (default: the recipe's; 200000 for PointMaze, MuJoCo; 100000 for Pendulum)")
     parser.add_argument("--eval-episodes", type=int, default=100,
                         help="episodes of the eval env behind each reference score (expert and random)")
     parser.add_argument("--seed", type=int, default=0, help="master seed")

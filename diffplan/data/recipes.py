@@ -12,10 +12,19 @@ recipe                         default dataset id                     data
 ``pendulum-expert``            ``local/pendulum/expert-v0``           swing-up controller, small noise
 ``pendulum-medium``            ``local/pendulum/medium-v0``           noisy, ~40% normalised score
 ``pendulum-mixed``             ``local/pendulum/mixed-v0``            expert + medium + random episodes
+``reacher-expert``             ``local/mujoco/reacher/expert-v0``     ``Reacher-v5``, operational-space
+                                                                      expert, action noise 0.1
+``reacher-medium``             ``local/mujoco/reacher/medium-v0``     ... noise 0.4 (~50% score)
+``reacher-mixed``              ``local/mujoco/reacher/mixed-v0``      expert + medium + random episodes
+``inverted-double-pendulum-*`` ``local/mujoco/inverteddoublependulum  ``InvertedDoublePendulum-v5``, LQR
+                               /<level>-v0`` (expert, medium, mixed)  expert; noise 0.1 / 0.2 (~40%)
 =============================  =====================================  ===============================
 
 PointMaze ids mirror Minari's ``D4RL/pointmaze/<maze>[-dense]-v2`` (sparse has no suffix) under the
-``local`` namespace, so code written for the remote datasets reads the local ones by changing the id.
+``local`` namespace, so code written for the remote datasets reads the local ones by changing the id; the
+MuJoCo ids mirror ``mujoco/<env>/<level>-v0`` the same way. Control tasks (Pendulum, Reacher,
+InvertedDoublePendulum): episodes of the env's own length, ``eval_env`` = the same env; ``ref_max`` is the
+noise-free expert's mean return and ``ref_min`` uniform random actions', over ``eval_episodes`` episodes.
 
 PointMaze (D4RL recipe): one continuing run of ``total_steps`` steps (``continuing_task=True,
 reset_target=True, max_episode_steps=total_steps``), actions = Q-iteration/PD expert + N(0, 0.5^2),
@@ -37,10 +46,12 @@ import numpy as np
 from minari.dataset.minari_dataset import MinariDataset
 
 from diffplan.data.collect import check_request, collect_dataset, split_at_success
+from diffplan.data.double_pendulum_expert import InvertedDoublePendulumLQR
 from diffplan.data.pendulum_expert import PendulumSwingUpExpert
 from diffplan.data.pointmaze_expert import PointMazeExpert
 from diffplan.data.pointmaze_maps import STANDARD_MAPS, check_maze_map, standard_eval_map, without_goal
 from diffplan.data.policies import EpisodeMixture, NoisyPolicy, Policy, RandomPolicy
+from diffplan.data.reacher_expert import ReacherOperationalSpaceExpert
 from diffplan.data.reference_scores import reference_scores
 from diffplan.errors import UserError
 
@@ -54,6 +65,8 @@ _MAZE_ENV_NAMES = {"umaze": "UMaze", "medium": "Medium", "large": "Large"}
 PENDULUM_DEFAULT_STEPS = 100_000  # 500 episodes of 200 steps
 PENDULUM_EXPERT_NOISE = {"noise_std": 0.1}
 PENDULUM_MEDIUM_NOISE = {"noise_std": 1.0, "epsilon": 0.6}
+MUJOCO_DEFAULT_STEPS = 200_000
+"""Reacher: 4,000 episodes of 50 steps; InvertedDoublePendulum: up to 1,000 steps per episode."""
 
 
 @dataclass(frozen=True)
@@ -173,27 +186,81 @@ def _collect_pointmaze(
     )
 
 
-def _pendulum_policy(kind: str, seeds: _Seeds) -> Policy:
+@dataclass(frozen=True)
+class ControlTask:
+    """A control task whose levels are one scripted expert perturbed: expert, medium, mixed."""
+
+    env_id: str
+    dataset_prefix: str
+    expert: Callable[[], Policy]
+    algorithm: str
+    expert_noise: dict[str, float]
+    medium_noise: dict[str, float]
+    text: dict[str, str]
+    default_total_steps: int
+
+
+CONTROL_TASKS: dict[str, ControlTask] = {
+    "pendulum": ControlTask(
+        env_id="Pendulum-v1",
+        dataset_prefix="local/pendulum",
+        expert=PendulumSwingUpExpert,
+        algorithm="energy-pumping swing-up + PD balance",
+        expert_noise=PENDULUM_EXPERT_NOISE,
+        medium_noise=PENDULUM_MEDIUM_NOISE,
+        text={"expert": "the swing-up controller with Gaussian torque noise (std 0.1)",
+              "medium": "the swing-up controller with 60% uniformly random torques and Gaussian noise (std 1.0), "
+              "about 40% of the expert's normalised score"},
+        default_total_steps=PENDULUM_DEFAULT_STEPS,
+    ),
+    "reacher": ControlTask(
+        env_id="Reacher-v5",
+        dataset_prefix="local/mujoco/reacher",
+        expert=ReacherOperationalSpaceExpert,
+        algorithm="operational-space fingertip PD + inverse dynamics",
+        expert_noise={"noise_std": 0.1},
+        medium_noise={"noise_std": 0.4},
+        text={"expert": "the operational-space expert with Gaussian action noise (std 0.1)",
+              "medium": "the operational-space expert with Gaussian action noise (std 0.4), about half of the "
+              "expert's normalised score"},
+        default_total_steps=MUJOCO_DEFAULT_STEPS,
+    ),
+    "inverted-double-pendulum": ControlTask(
+        env_id="InvertedDoublePendulum-v5",
+        dataset_prefix="local/mujoco/inverteddoublependulum",
+        expert=InvertedDoublePendulumLQR,
+        algorithm="LQR on the simulator's linearised step",
+        expert_noise={"noise_std": 0.1},
+        medium_noise={"noise_std": 0.2},
+        text={"expert": "the LQR expert with Gaussian action noise (std 0.1)",
+              "medium": "the LQR expert with Gaussian action noise (std 0.2): many episodes fall early, about "
+              "40% of the expert's normalised score"},
+        default_total_steps=MUJOCO_DEFAULT_STEPS,
+    ),
+}
+"""Control tasks with local recipes ``<task>-expert``, ``<task>-medium`` and ``<task>-mixed``."""
+
+_MIXED_TEXT = "episodes from the expert, medium and uniformly random policies in turn (one third each)"
+
+
+def _control_policy(task: ControlTask, kind: str, seeds: _Seeds) -> Policy:
     if kind == "expert":
-        return NoisyPolicy(PendulumSwingUpExpert(), seed=seeds.policy(), **PENDULUM_EXPERT_NOISE)
+        return NoisyPolicy(task.expert(), seed=seeds.policy(), **task.expert_noise)
     if kind == "medium":
-        return NoisyPolicy(PendulumSwingUpExpert(), seed=seeds.policy(), **PENDULUM_MEDIUM_NOISE)
+        return NoisyPolicy(task.expert(), seed=seeds.policy(), **task.medium_noise)
     if kind == "random":
         return RandomPolicy(seeds.policy())
     if kind == "mixed":
-        return EpisodeMixture([_pendulum_policy(k, seeds) for k in ("expert", "medium", "random")])
+        return EpisodeMixture([_control_policy(task, k, seeds) for k in ("expert", "medium", "random")])
     raise ValueError(kind)
 
 
-_PENDULUM_TEXT = {
-    "expert": "the swing-up controller with Gaussian torque noise (std 0.1)",
-    "medium": "the swing-up controller with 60% uniformly random torques and Gaussian noise (std 1.0), "
-    "about 40% of the expert's normalised score",
-    "mixed": "episodes from the expert, medium and uniformly random policies in turn (one third each)",
-}
+def _control_text(task: ControlTask, kind: str) -> str:
+    return task.text.get(kind, _MIXED_TEXT)
 
 
-def _collect_pendulum(
+def _collect_control(
+    task: ControlTask,
     kind: str,
     *,
     dataset_id: str,
@@ -204,15 +271,15 @@ def _collect_pendulum(
     progress: bool,
 ) -> MinariDataset:
     scores = reference_scores(
-        "Pendulum-v1",
-        PendulumSwingUpExpert(),
+        task.env_id,
+        task.expert(),
         episodes=eval_episodes,
         seed=seeds.eval,
         random_policy=RandomPolicy(seeds.policy()),
     )
     return collect_dataset(
-        "Pendulum-v1",
-        _pendulum_policy(kind, seeds),
+        task.env_id,
+        _control_policy(task, kind, seeds),
         dataset_id,
         total_steps=total_steps,
         eval_env_kwargs={},
@@ -221,8 +288,9 @@ def _collect_pendulum(
         ref_min_score=scores.ref_min,
         ref_max_score=scores.ref_max,
         ref_episodes=scores.episodes,
-        algorithm_name=f"energy-pumping swing-up + PD balance ({kind})",
-        description=f"Pendulum-v1, {total_steps} steps of {_PENDULUM_TEXT[kind]} (collected locally by diffplan).",
+        algorithm_name=f"{task.algorithm} ({kind})",
+        description=f"{task.env_id}, {total_steps} steps of {_control_text(task, kind)} (collected locally by "
+        "diffplan).",
         progress=progress,
     )
 
@@ -238,13 +306,14 @@ def _pointmaze_recipe(maze: str, dense: bool) -> Recipe:
     )
 
 
-def _pendulum_recipe(kind: str) -> Recipe:
+def _control_recipe(name: str, kind: str) -> Recipe:
+    task = CONTROL_TASKS[name]
     return Recipe(
-        name=f"pendulum-{kind}",
-        dataset_id=f"local/pendulum/{kind}-v0",
-        description=f"Pendulum-v1, {_PENDULUM_TEXT[kind]}",
-        default_total_steps=PENDULUM_DEFAULT_STEPS,
-        _run=lambda **kw: _collect_pendulum(kind, **kw),
+        name=f"{name}-{kind}",
+        dataset_id=f"{task.dataset_prefix}/{kind}-v0",
+        description=f"{task.env_id}, {_control_text(task, kind)}",
+        default_total_steps=task.default_total_steps,
+        _run=lambda **kw: _collect_control(task, kind, **kw),
     )
 
 
@@ -252,7 +321,7 @@ RECIPES: dict[str, Recipe] = {
     recipe.name: recipe
     for recipe in [
         *(_pointmaze_recipe(maze, dense) for maze in ("umaze", "medium", "large") for dense in (False, True)),
-        *(_pendulum_recipe(kind) for kind in ("expert", "medium", "mixed")),
+        *(_control_recipe(name, kind) for name in CONTROL_TASKS for kind in ("expert", "medium", "mixed")),
     ]
 }
 """All named recipes, in ``--help`` order: name -> :class:`Recipe` (``.description``, ``.dataset_id``)."""

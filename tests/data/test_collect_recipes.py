@@ -22,7 +22,11 @@ def test_recipe_names_and_ids():
         "pendulum-expert",
         "pendulum-medium",
         "pendulum-mixed",
+        *(f"{task}-{level}" for task in ("reacher", "inverted-double-pendulum")
+          for level in ("expert", "medium", "mixed")),
     }
+    assert RECIPES["reacher-medium"].dataset_id == "local/mujoco/reacher/medium-v0"
+    assert RECIPES["inverted-double-pendulum-mixed"].dataset_id == "local/mujoco/inverteddoublependulum/mixed-v0"
     assert RECIPES["pointmaze-umaze-dense"].dataset_id == "local/pointmaze/umaze-dense-v0"
     assert RECIPES["pointmaze-large-sparse"].dataset_id == "local/pointmaze/large-v0"
     assert RECIPES["pendulum-mixed"].dataset_id == "local/pendulum/mixed-v0"
