@@ -113,6 +113,15 @@ def planners(horizon: int, each: int = 4) -> dict[str, list[str]]:
     }
 
 
+def planner_rows(maze: str, horizon: int, each: int = 0) -> dict[str, list[str]]:
+    """:func:`planners` with ``each`` candidates per arrival row (0: the maze's); rows measured with another
+    count than the maze's name their number of candidates."""
+    default = CANDIDATES_PER_ARRIVAL[maze]
+    each = each or default
+    rows = planners(horizon, each)
+    return rows if each == default else {f"{name} [{8 * each} candidates]": o for name, o in rows.items()}
+
+
 def train(command: str, config: str, overrides: list[str], run_dir: Path, steps: int) -> float:
     """Train (or resume) a run to ``steps``; returns the seconds spent now (0 when it was done)."""
     found = list_checkpoints(run_dir / "checkpoints")
@@ -172,6 +181,9 @@ def main() -> None:
     parser.add_argument("--work", default="runs/pointmaze-official")
     parser.add_argument("--no-training", action="store_true",
                         help="evaluate the models already trained in --work as they are (another run trains them)")
+    parser.add_argument("--candidates-per-arrival", type=int, default=0,
+                        help="candidates sampled at each of the 8 arrival rows by diffplan's planners (default: the "
+                             "maze's, 4 / 4 / 16); rows measured with another count carry it in their name")
     parser.add_argument("--only", nargs="*", default=None,
                         help="evaluate only actors whose name contains one of these; the others' results are kept "
                              "from the JSON of an earlier run")
@@ -208,7 +220,7 @@ def main() -> None:
                                                                    diffuser_config, args.device)
     actors["AWR (AWAC advantages), diffplan"] = lambda: actor_from_checkpoint(work / "awr", None, args.device).actor
     prior = load_prior(work / "diffplan-prior", args.device)
-    for name, overrides in planners(prior.horizon, CANDIDATES_PER_ARRIVAL[maze]).items():
+    for name, overrides in planner_rows(maze, prior.horizon, args.candidates_per_arrival).items():
         config = load_config(PlannerConfig, None, overrides)
         actors[name] = lambda config=config: DiffusionPlanner(prior, config, args.device)
     result_name = f"pointmaze_official_{maze}_{args.device}"
@@ -251,7 +263,8 @@ def write(result_name: str, results: dict, maze: str, dataset, args: argparse.Na
         "results": results,
         "best_diffplan": best,
         "best_ahead_of": {peer: scores[best] - scores[peer] for peer in peers} if best else {},
-        "diffplan_planners": planners(horizon, CANDIDATES_PER_ARRIVAL[maze]),
+        "diffplan_planners": {**planner_rows(maze, horizon),
+                              **planner_rows(maze, horizon, args.candidates_per_arrival)},
     }, quiet=True)
 
 
