@@ -1,8 +1,9 @@
-"""The chain for one dataset: collect → train the prior → plan and evaluate, each stage skipped when done
-(what ``diffplan pipeline`` and ``diffplan quickstart`` run)."""
+"""The chain for one dataset: collect → train the prior → [train the return model] → plan and evaluate, each
+stage skipped when done (what ``diffplan pipeline`` and ``diffplan quickstart`` run)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ import minari
 from diffplan.data.recipes import RECIPES
 from diffplan.errors import UserError
 from diffplan.evaluation.checkpoint_evaluation import EvaluationConfig, evaluate_checkpoint
+from diffplan.inference.return_model_run_config import ReturnModelRunConfig
+from diffplan.inference.return_model_training import train_return_model
 from diffplan.planning.learning_curves import plot_learning_curves
 from diffplan.prior.prior_config import PriorConfig
 from diffplan.prior.prior_training import train_prior
@@ -32,6 +35,10 @@ class PipelineConfig:
         collect_steps: step budget of the collection (0 = the recipe's default).
         reference_episodes: episodes behind each reference score of a collected dataset.
         prior: the prior's training run (its run folder is ``<run_dir>/prior``).
+        train_return_model: also train the return model J(x_t, t) on the prior's windows (Diffuser's
+            locomotion mode: value-guided plans); its run folder is ``<run_dir>/return-model`` and the planner
+            uses it unless ``evaluation.planner.return_model`` names another.
+        return_model: the return model's training run (its ``prior_run`` is the pipeline's prior).
         evaluation: the planner's evaluation (written to ``<run_dir>/eval``).
         run_dir: folder of the pipeline.
     """
@@ -40,8 +47,27 @@ class PipelineConfig:
     collect_steps: int = 0
     reference_episodes: int = 100
     prior: PriorConfig = field(default_factory=PriorConfig)
+    train_return_model: bool = False
+    return_model: ReturnModelRunConfig = field(default_factory=ReturnModelRunConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     run_dir: str = "runs/pipeline"
+
+
+def finished(run_dir: Path, steps: int) -> bool:
+    """Whether the training run in ``run_dir`` has its checkpoint of ``steps``."""
+    checkpoints = list_checkpoints(run_dir / "checkpoints")
+    return bool(checkpoints) and checkpoints[-1].name == f"step_{steps:08d}.pt"
+
+
+def with_run_folders(config: PipelineConfig, run_dir: Path) -> PipelineConfig:
+    """``config`` with the evaluation's output folder and, when the pipeline trains one, its return model."""
+    evaluation = config.evaluation
+    if config.train_return_model and not evaluation.planner.return_model:
+        evaluation = dataclasses.replace(evaluation, planner=dataclasses.replace(
+            evaluation.planner, return_model=str(run_dir / "return-model")))
+    if not evaluation.output_dir:
+        evaluation = dataclasses.replace(evaluation, output_dir=str(run_dir / "eval"))
+    return dataclasses.replace(config, evaluation=evaluation)
 
 
 def dataset_exists(dataset_id: str) -> bool:
@@ -67,18 +93,22 @@ def run_pipeline(config: PipelineConfig, run_dir: Path, resume: bool = False) ->
         stages["collect"] = "done"
     else:
         stages["collect"] = "skipped (no recipe; the dataset is opened or downloaded by the prior stage)"
+    prior_dir, return_dir = run_dir / "prior", run_dir / "return-model"
+    config = with_run_folders(config, run_dir)
     record_config(config, run_dir)
-    prior_dir = run_dir / "prior"
-    checkpoints = list_checkpoints(prior_dir / "checkpoints")
-    finished = checkpoints and checkpoints[-1].name == f"step_{config.prior.trainer.steps:08d}.pt"
-    if finished:
+    if finished(prior_dir, config.prior.trainer.steps):
         stages["train-prior"] = "skipped (trained)"
     else:
-        train_prior(config.prior, prior_dir, resume=resume or bool(checkpoints))
+        train_prior(config.prior, prior_dir, resume=resume or bool(list_checkpoints(prior_dir / "checkpoints")))
         stages["train-prior"] = "done"
+    if config.train_return_model:
+        if finished(return_dir, config.return_model.trainer.steps):
+            stages["train-return-model"] = "skipped (trained)"
+        else:
+            train_return_model(dataclasses.replace(config.return_model, prior_run=str(prior_dir)), return_dir,
+                               resume=resume or bool(list_checkpoints(return_dir / "checkpoints")))
+            stages["train-return-model"] = "done"
     evaluation = config.evaluation
-    if not evaluation.output_dir:
-        evaluation = EvaluationConfig(**{**evaluation.__dict__, "output_dir": str(run_dir / "eval")})
     metrics = evaluate_checkpoint(prior_dir, evaluation)
     stages["evaluate"] = "done"
     metrics["learning_curves_png"] = str(plot_learning_curves(prior_dir / "metrics.jsonl",

@@ -18,7 +18,7 @@ from diffplan.data.pointmaze_maps import without_goal
 from diffplan.devices import resolve_device
 from diffplan.errors import UserError
 from diffplan.evaluation.actor_checkpoint import actor_from_checkpoint
-from diffplan.evaluation.baselines import BASELINES, baseline_actor
+from diffplan.evaluation.baselines import BASELINES, MAZE_BASELINES, baseline_actor, has_expert
 from diffplan.evaluation.plan_quality import MazeGeometry, plan_quality
 from diffplan.evaluation.rollout_video import save_gif
 from diffplan.evaluation.rollouts import dataset_reference_scores, evaluate_actor, make_eval_envs
@@ -85,10 +85,16 @@ def evaluate_checkpoint(checkpoint: str | Path, config: EvaluationConfig) -> dic
     make_env = eval_env_factory(dataset, config.protocol, render)
     envs = make_eval_envs(make_env, min(config.num_envs, config.episodes))
     maze = getattr(envs.envs[0].unwrapped, "maze", None)
-    if config.baselines and maze is None:
+    maze_only = [name for name in config.baselines if name in MAZE_BASELINES]
+    if maze_only and maze is None:
         envs.close()
-        raise UserError(f"baselines {config.baselines} are PointMaze controllers, but {dataset_id} is no maze; "
-                        "set evaluation baselines=[]")
+        raise UserError(f"baselines {maze_only} are PointMaze controllers, but {dataset_id} is no maze; "
+                        "remove them from evaluation baselines")
+    env_id = envs.envs[0].spec.id if envs.envs[0].spec is not None else dataset_id
+    if "expert" in config.baselines and not has_expert(env_id):
+        envs.close()
+        raise UserError(f"no scripted expert for {env_id} (the expert baseline covers PointMaze and the "
+                        "recipes' control tasks); remove it from evaluation baselines")
     output = Path(config.output_dir) if config.output_dir else model_home(path) / "eval"
     output.mkdir(parents=True, exist_ok=True)
     experiment = ExperimentLog(config.tracking, output, "evaluate", to_dict(config))
