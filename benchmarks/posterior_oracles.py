@@ -8,7 +8,7 @@ Monte Carlo floor). Mixture (:func:`random_mixture_problem`, seeds 0-2): the pos
 mode, exact and estimated. With ``--prior RUN`` the cost of one SMC plan on that trained prior's windows is
 timed, with and without the Tweedie twist. Writes ``benchmarks/results/posterior_oracles_<device>.json``.
 
-    python benchmarks/posterior_oracles.py [--prior runs/quickstart/prior]   # about 8 minutes on one CPU core
+    python benchmarks/posterior_oracles.py [--prior runs/quickstart/prior]   # about 30 minutes on one CPU core
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ def sampled(prior, likelihood, seed: int, **settings):
     return out, time.perf_counter() - start
 
 
-def gaussian_row(problem: GaussianProblem, seed: int, steps: int) -> dict:
+def gaussian_row(problem: GaussianProblem, seed: int, steps: int, directions: int) -> dict:
     row = {"alpha": problem.alpha}
-    for name, particles, settings in [("smc_1024", 1024, {}), ("smc_4096", 4096, {}),
+    tweedie = {"tweedie_directions": directions}
+    for name, particles, settings in [("smc_1024", 1024, tweedie), ("smc_4096", 4096, tweedie),
                                       ("smc_x0hat_twist_1024", 1024, {"tweedie_directions": 0})]:
         out, seconds = sampled(problem.prior, problem.likelihood, seed, method="smc", num_steps=steps,
                                particles=particles, through_denoiser=True, **settings)
@@ -61,7 +62,7 @@ def gaussian_row(problem: GaussianProblem, seed: int, steps: int) -> dict:
     return row
 
 
-def mixture_row(seed: int, steps: int) -> dict:
+def mixture_row(seed: int, steps: int, directions: int) -> dict:
     prior, likelihood, exact = random_mixture_problem(seed)
 
     def share(x: torch.Tensor, log_weights: torch.Tensor | None = None) -> float:
@@ -69,7 +70,8 @@ def mixture_row(seed: int, steps: int) -> dict:
         return float((w * (prior.component_of(x) == 1)).sum())
 
     row = {"exact": float(exact[1])}
-    for name, settings in [("smc", {}), ("smc_x0hat_twist", {"tweedie_directions": 0})]:
+    for name, settings in [("smc", {"tweedie_directions": directions}),
+                           ("smc_x0hat_twist", {"tweedie_directions": 0})]:
         out, _ = sampled(prior, likelihood, seed, method="smc", num_steps=steps, particles=1024,
                          through_denoiser=True, **settings)
         row[name] = share(out.candidates[0], out.log_weights[0])
@@ -83,8 +85,9 @@ def mixture_row(seed: int, steps: int) -> dict:
     return row
 
 
-def plan_cost(run: str, device: str) -> dict:
-    """Seconds per SMC plan (16 particles, 16 steps) on a trained prior's windows, with each twist."""
+def plan_cost(run: str, device: str, directions: int) -> dict:
+    """Seconds per SMC plan (16 particles, 16 steps) on a trained prior's windows: the Tweedie twist with
+    ``directions`` and with the default 3 Krylov directions, and the x0_hat twist (0)."""
     from diffplan.config import load_config
     from diffplan.planning.diffusion_planner import DiffusionPlanner
     from diffplan.planning.planner_config import PlannerConfig
@@ -94,21 +97,22 @@ def plan_cost(run: str, device: str) -> dict:
     states = torch.zeros(4, prior.layout.state_dim)
     goals = torch.zeros(4, len(prior.config.goal_condition_dims or [0, 1]))
     out = {"prior": run, "window": [prior.horizon, prior.config.model.transition_dim], "plans": 4}
-    for directions in (3, 0):
+    for krylov in dict.fromkeys((directions, PosteriorConfig().tweedie_directions, 0)):
         config = load_config(PlannerConfig, None, [
             "reward=goal_distance", "posterior.method=smc", "posterior.particles=16", "posterior.num_steps=16",
-            "posterior.through_denoiser=true", f"posterior.tweedie_directions={directions}"])
+            "posterior.through_denoiser=true", f"posterior.tweedie_directions={krylov}"])
         planner = DiffusionPlanner(prior, config, device)
         planner.plan(states[:1], goals[:1])  # warm-up
         start = time.perf_counter()
         planner.plan(states, goals)
-        out[f"seconds_per_plan_tweedie_{directions}"] = (time.perf_counter() - start) / len(states)
+        out[f"seconds_per_plan_tweedie_{krylov}"] = (time.perf_counter() - start) / len(states)
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=250, help="sampler steps (of 1,000 training timesteps)")
+    parser.add_argument("--steps", type=int, default=1000, help="sampler steps (of 1,000 training timesteps)")
+    parser.add_argument("--directions", type=int, default=8, help="Krylov directions of the Tweedie twist")
     parser.add_argument("--problems", type=int, default=10)
     parser.add_argument("--prior", default=None, help="a trained prior run to time SMC plans on")
     parser.add_argument("--device", default="cpu")
@@ -116,16 +120,18 @@ def main() -> None:
     torch.set_num_threads(1)
     gaussian = {}
     for seed in range(args.problems):
-        gaussian[seed] = gaussian_row(random_gaussian_problem(seed, alpha=ALPHAS[seed % 3]), seed, args.steps)
+        gaussian[seed] = gaussian_row(random_gaussian_problem(seed, alpha=ALPHAS[seed % 3]), seed, args.steps,
+                                     args.directions)
         print(seed, {k: v if not isinstance(v, dict) else round(v["mean_error_sd"], 3)
                      for k, v in gaussian[seed].items()}, flush=True)
     worst = {name: {key: max(row[name][key] for row in gaussian.values()) for key in gaussian[0][name]}
              for name in gaussian[0] if isinstance(gaussian[0][name], dict)}
-    mixture = {seed: mixture_row(seed, args.steps) for seed in range(3)}
-    result = {"steps": args.steps, "num_train_timesteps": 1000, "gaussian_problems": gaussian,
+    mixture = {seed: mixture_row(seed, args.steps, args.directions) for seed in range(3)}
+    result = {"steps": args.steps, "tweedie_directions": args.directions, "num_train_timesteps": 1000,
+              "gaussian_problems": gaussian,
               "gaussian_worst_over_problems": worst, "mixture_problems": mixture}
     if args.prior:
-        result["trained_prior_plan_cost"] = plan_cost(args.prior, args.device)
+        result["trained_prior_plan_cost"] = plan_cost(args.prior, args.device, args.directions)
     write_result(f"posterior_oracles_{args.device}", result)
 
 

@@ -81,14 +81,15 @@ def test_smc_beats_the_x0_hat_twist_and_guidance_on_every_problem():
 
 @pytest.mark.slow
 def test_smc_is_accurate_on_ten_problems_and_improves_with_particles():
-    steps, rows = 250, []
+    """The oracle benchmark's settings: every one of the 1,000 timesteps, 8 Krylov directions (about 30 minutes)."""
+    steps, rows = 0, []
     start = time.perf_counter()
     for seed in range(10):
         problem = random_gaussian_problem(seed, alpha=ALPHAS[seed % 3])
-        few = smc_errors(problem, 1024, steps, seed)
-        many = smc_errors(problem, 4096, steps, seed)
+        few = smc_errors(problem, 1024, steps, seed, tweedie_directions=8)
+        many = smc_errors(problem, 4096, steps, seed, tweedie_directions=8)
         rows.append((few, many, iid_bias(problem, 1024, seed), iid_bias(problem, 4096, seed),
-                     guided_bias(problem, 1024, steps, seed)))
+                     guided_bias(problem, 1024, 250, seed)))
         print(f"\nproblem {seed} (alpha {ALPHAS[seed % 3]}): 1,024: {few[0]:.3f} sd, variance {few[1]:.1%}, "
               f"log Z {few[2]:.3f} | 4,096: {many[0]:.3f} sd, variance {many[1]:.1%}, log Z {many[2]:.3f} | "
               f"iid draws {rows[-1][2]:.3f} / {rows[-1][3]:.3f} sd | plain guidance {rows[-1][4]:.3f} sd")
@@ -97,10 +98,10 @@ def test_smc_is_accurate_on_ten_problems_and_improves_with_particles():
     print(f"worst 1,024: {max(few_bias):.3f} sd (iid {max(r[2] for r in rows):.3f}); worst 4,096: "
           f"{max(many_bias):.3f} sd (iid {max(r[3] for r in rows):.3f}); {time.perf_counter() - start:.0f} s")
     assert max(few_bias) <= 0.12 and max(r[0][1] for r in rows) <= 0.15
-    assert max(many_bias) <= 0.08 and max(r[1][1] for r in rows) <= 0.10
-    assert sum(many_bias) < sum(few_bias)
+    assert max(many_bias) <= 0.05 and max(r[1][1] for r in rows) <= 0.10
+    assert sum(many_bias) < 0.6 * sum(few_bias)  # 4x the particles: about half the error, as for iid draws
     assert max(max(r[0][2], r[1][2]) for r in rows) <= 0.1
-    assert all(r[0][0] < r[4] for r in rows)
+    assert all(r[0][0] < r[4] / 2 for r in rows)
 
 
 def mode_weight(prior, x: torch.Tensor, log_weights: torch.Tensor | None = None) -> float:
