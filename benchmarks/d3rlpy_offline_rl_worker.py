@@ -1,7 +1,7 @@
 """The d3rlpy side of ``benchmarks/offline_rl.py``; runs in the separate d3rlpy venv (see that file).
 
-Reads the transitions that the main side exported from the Minari dataset (``.npz``), trains d3rlpy's AWAC
-or IQL for a number of gradient steps, evaluates the greedy policy in the same eval env with the same
+Reads the transitions that the main side exported from the Minari dataset (``.npz``), trains d3rlpy's AWAC,
+IQL, BC or TD3+BC for a number of gradient steps, evaluates the greedy policy in the same eval env with the same
 episode seeds, and prints one JSON line: returns, training seconds, gradient steps/s.
 """
 
@@ -34,7 +34,7 @@ def flat_state(obs, keys: list[str]) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
-    parser.add_argument("--algo", choices=["awac", "iql"], required=True)
+    parser.add_argument("--algo", choices=["awac", "iql", "bc", "td3_plus_bc"], required=True)
     parser.add_argument("--steps", type=int, required=True)
     parser.add_argument("--episodes", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1_000_003)
@@ -58,13 +58,15 @@ def main() -> None:
         "action_scaler": d3rlpy.preprocessing.MinMaxActionScaler(
             minimum=np.asarray(meta["action_low"], np.float32), maximum=np.asarray(meta["action_high"], np.float32)),
     }
-    if args.algo == "awac":
-        algo = d3rlpy.algos.AWACConfig(batch_size=args.batch_size, lam=args.awac_lambda, actor_encoder_factory=encoder,
-                                       critic_encoder_factory=encoder, **scalers).create(device="cpu")
-    else:
-        algo = d3rlpy.algos.IQLConfig(batch_size=args.batch_size, actor_encoder_factory=encoder,
-                                      critic_encoder_factory=encoder, value_encoder_factory=encoder,
-                                      **scalers).create(device="cpu")
+    actor_critic = {"actor_encoder_factory": encoder, "critic_encoder_factory": encoder, **scalers}
+    configs = {
+        "awac": lambda: d3rlpy.algos.AWACConfig(batch_size=args.batch_size, lam=args.awac_lambda, **actor_critic),
+        "iql": lambda: d3rlpy.algos.IQLConfig(batch_size=args.batch_size, value_encoder_factory=encoder,
+                                              **actor_critic),
+        "bc": lambda: d3rlpy.algos.BCConfig(batch_size=args.batch_size, encoder_factory=encoder, **scalers),
+        "td3_plus_bc": lambda: d3rlpy.algos.TD3PlusBCConfig(batch_size=args.batch_size, **actor_critic),
+    }
+    algo = configs[args.algo]().create(device="cpu")
     algo.build_with_dataset(dataset)
     start = time.perf_counter()
     algo.fit(dataset, n_steps=args.steps, n_steps_per_epoch=args.steps, show_progress=False, save_interval=10**9,

@@ -6,8 +6,9 @@ reads the simulator (as scripted experts do; a planner never does): with the fin
 Jacobian J (2, 2) (``mj_jacBody``), its velocity ``v = J q_dot`` and the target offset e, it asks for the
 fingertip acceleration ``a = kp e - kd v``, turns it into joint accelerations by damped least squares
 ``q_dd = J^T (J J^T + damping I)^-1 a`` and into torques by inverse dynamics, ``tau = M q_dd + bias - passive``
-(mass matrix, Coriolis and passive forces from MuJoCo). The default gains balance the distance against the
-control cost: mean return about -7 against -43 for uniform random actions.
+(mass matrix, Coriolis and passive forces from MuJoCo). The default gains and damping (the arm starts stretched
+out, a singular pose) balance the distance against the control cost: mean return about -5.9, against -11.5 for
+no action at all and -43 for uniform random actions (whose control cost dominates Minari-style scores here).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class ReacherOperationalSpaceExpert:
         damping: Tikhonov term of the least-squares inverse near singular arm poses.
     """
 
-    def __init__(self, *, kp: float = 25.0, kd: float = 8.0, damping: float = 1e-3) -> None:
+    def __init__(self, *, kp: float = 100.0, kd: float = 20.0, damping: float = 1e-2) -> None:
         self.kp, self.kd, self.damping = kp, kd, damping
         self._env: Any = None
 

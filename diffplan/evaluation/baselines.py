@@ -4,7 +4,8 @@
 normalised score of 100; PointMaze's waypoint expert reads the maze from the environment, the MuJoCo experts
 the simulator, as the reference score does), ``greedy`` the
 PD controller straight at the goal (:mod:`diffplan.evaluation.greedy_goal`), ``random`` uniform actions
-(score 0 by definition). Each runs in its own copies of the eval environment, episode k seeded k as the actor.
+(score 0 by definition), ``zero`` no action at all (on Reacher it scores far above random, whose control cost
+sets the score's zero). Each runs in its own copies of the eval environment, episode k seeded k as the actor.
 """
 
 from __future__ import annotations
@@ -52,10 +53,26 @@ class RecipeExpert:
         return self._current(obs, info)
 
 
+class ZeroPolicy:
+    """Zero actions (the middle of a symmetric Box action space; implements ``Policy``)."""
+
+    def __init__(self) -> None:
+        self._action: np.ndarray | None = None
+
+    def reset(self, env: gym.Env, obs: Any, info: dict[str, Any]) -> None:
+        self._action = np.zeros(env.action_space.shape, dtype=env.action_space.dtype)
+
+    def __call__(self, obs: Any, info: dict[str, Any]) -> np.ndarray:
+        if self._action is None:
+            raise RuntimeError("ZeroPolicy.reset(env, obs, info) must be called before the first action")
+        return self._action
+
+
 BASELINES: dict[str, Callable[[int], Policy]] = {
     "expert": lambda slot: RecipeExpert(),
     "greedy": lambda slot: GreedyGoalPolicy(),
     "random": lambda slot: RandomPolicy(seed=slot),
+    "zero": lambda slot: ZeroPolicy(),
 }
 """Baseline name -> policy for sub-environment ``slot``."""
 

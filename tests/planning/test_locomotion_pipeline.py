@@ -20,8 +20,10 @@ def test_reacher_pipeline_trains_the_return_model_and_plans_with_it(tmp_path, ca
     assert summary["stages"] == {"collect": "done", "train-prior": "done", "train-return-model": "done",
                                  "evaluate": "done"}
     assert summary["episodes"] == 2.0 and summary["length_mean"] == 50.0  # Reacher's 50 steps, replanned each
-    assert set(summary["baselines"]) == {"expert"}
+    assert set(summary["baselines"]) == {"expert", "zero"}
     assert summary["baselines"]["expert"]["normalized_score_mean"] > 80.0  # the noise-free expert is the 100
+    # doing nothing scores far above random actions, whose control cost sets the score's zero on Reacher
+    assert summary["baselines"]["zero"]["normalized_score_mean"] > 50.0
     assert list((run_dir / "return-model" / "checkpoints").glob("step_*.pt"))
     recorded = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert recorded["evaluation"]["planner"]["return_model"] == str(run_dir / "return-model")  # its own model

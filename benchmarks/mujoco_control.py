@@ -1,0 +1,149 @@
+"""MuJoCo control, Diffuser's locomotion mode against offline RL, on the same datasets and the same episodes.
+
+For each locally collected dataset (Reacher-v5 and InvertedDoublePendulum-v5, medium and mixed; ``diffplan
+collect <task>-<level>``) this runs ``diffplan pipeline pipeline-<dataset>`` (prior and return model, budgets
+in the config), evaluates diffplan's value planners at every step (best-of-N by the return model, guidance by
+it, SMC with it as the twist; first action), trains diffplan's AWR and KL-SAC (``diffplan train-rl``) and, in
+the d3rlpy venv of ``benchmarks/offline_rl.py``, d3rlpy's BC, IQL and TD3+BC on the same transitions, and
+scores everything on episodes 0..N-1 of the dataset's eval env (normalised x 100 by the dataset's reference
+scores: the noise-free expert and random actions), beside the expert, random and zero actions on the same
+episodes. Rows are written after every actor to ``benchmarks/results/mujoco_control_cpu.json`` (merged with the
+rows of earlier runs), with each model's training seconds.
+
+    MINARI_DATASETS_PATH=... python benchmarks/mujoco_control.py --datasets reacher-medium --work runs/mujoco
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import RESULTS, write_result  # noqa: E402
+from benchmarks.offline_rl import export_transitions, score  # noqa: E402
+from diffplan.config import config_path, load_config  # noqa: E402
+from diffplan.evaluation.checkpoint_evaluation import evaluate_checkpoint  # noqa: E402
+from diffplan.pipeline import PipelineConfig, run_pipeline, with_run_folders  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = {f"{task}-{level}": f"local/mujoco/{folder}/{level}-v0"
+            for task, folder in (("reacher", "reacher"), ("inverted-double-pendulum", "inverteddoublependulum"))
+            for level in ("medium", "mixed")}
+PEERS = ("bc", "iql", "td3_plus_bc")
+
+
+def planners(particles: int) -> dict[str, list[str]]:
+    """diffplan's value planners as overrides of the pipeline's evaluation.planner (all replan every step)."""
+    return {
+        f"diffplan: best-of-{particles} by the return model, first action": [],
+        "diffplan: guided by the return model (alpha 1), first action": [
+            "posterior.method=guided", "posterior.particles=1", "posterior.through_denoiser=false"],
+        f"diffplan: SMC with the return model as twist ({particles} particles), first action": [
+            "posterior.method=smc", "posterior.through_denoiser=false", "posterior.select=draw"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--episodes", type=int, default=50)
+    parser.add_argument("--rl-steps", type=int, default=30_000, help="gradient steps of every offline-RL method")
+    parser.add_argument("--work", default="runs/mujoco-control")
+    parser.add_argument("--d3rlpy-python", default="/work/d3rlpy-venv/bin/python")
+    parser.add_argument("--only", nargs="*", default=None, help="evaluate only rows whose name contains one of these")
+    parser.add_argument("--overrides", nargs="*", default=[], metavar="key=value",
+                        help="overrides of every pipeline config (budgets: prior.trainer.steps=..., ...)")
+    args = parser.parse_args()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
+    work = Path(args.work)
+    for name in args.datasets:
+        wanted = lambda row: args.only is None or any(part in row for part in args.only)  # noqa: E731
+        rows: dict[str, dict] = {}
+        export = work / f"{name}.npz"
+        export.parent.mkdir(parents=True, exist_ok=True)
+        common = [*args.overrides, f"evaluation.episodes={args.episodes}", "evaluation.baselines=[expert,random,zero]"]
+        config = load_config(PipelineConfig, config_path(f"pipeline-{name}"), common)
+        started = time.perf_counter()
+        summary = run_pipeline(config, work / name)  # collects, trains the prior and the return model
+        meta = export_transitions(DATASETS[name], None, export)
+        peer = subprocess.Popen(["bash", "-c", " && ".join(
+            f"{args.d3rlpy_python} {ROOT / 'benchmarks/d3rlpy_offline_rl_worker.py'} --data {export} --algo {algo} "
+            f"--steps {args.rl_steps} --episodes {args.episodes} --seed 0" for algo in PEERS
+            if wanted(f"d3rlpy {algo}")) or "true"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for baseline, scores in summary["baselines"].items():
+            rows[baseline] = {"normalized_mean": scores["normalized_score_mean"],
+                              "normalized_se": scores["normalized_score_se"]}
+        variants = planners(config.evaluation.planner.posterior.particles)
+        pipeline_row = next(iter(variants))  # the pipeline's own planner, evaluated by run_pipeline
+        rows[pipeline_row] = {"normalized_mean": summary["normalized_score_mean"],
+                              "normalized_se": summary["normalized_score_se"],
+                              "actions_per_second": summary["actions_per_second"]}
+        write(name, rows, args, meta, time.perf_counter() - started)
+        for row, overrides in variants.items():
+            if row == pipeline_row or not wanted(row):
+                continue
+            variant = load_config(PipelineConfig, config_path(f"pipeline-{name}"),
+                                  [*common, *(f"evaluation.planner.{o}" for o in overrides)])
+            evaluation = dataclasses.replace(with_run_folders(variant, work / name).evaluation, baselines=[])
+            metrics = evaluate_checkpoint(work / name / "prior", evaluation)
+            rows[row] = {"normalized_mean": metrics["normalized_score_mean"],
+                         "normalized_se": metrics["normalized_score_se"],
+                         "actions_per_second": metrics["actions_per_second"]}
+            write(name, rows, args, meta, time.perf_counter() - started)
+        for algorithm in ("awr", "kl_sac"):
+            row = f"diffplan {algorithm.upper().replace('_', '-')} (train-rl, {args.rl_steps} steps)"
+            if not wanted(row):
+                continue
+            done = subprocess.run([sys.executable, "-m", "diffplan", "--quiet", "train-rl", f"rl-{name}",
+                                   f"algorithm={algorithm}", f"trainer.steps={args.rl_steps}",
+                                   f"evaluation.episodes={args.episodes}", "evaluation.seed=0",
+                                   "trainer.checkpoint_every=1000000", "tracking.mode=disabled",
+                                   "--run-dir", str(work / name / algorithm), "--no-progress"],
+                                  env=env, capture_output=True, text=True, cwd=ROOT)
+            if done.returncode:
+                raise SystemExit(f"train-rl failed: {done.stderr[-2000:]}")
+            result = json.loads(done.stdout[done.stdout.index("{"):])
+            rows[row] = {**score(result["eval_returns"], meta["ref"]),
+                         "steps_per_second": result["gradient_steps_per_second"]}
+            write(name, rows, args, meta, time.perf_counter() - started)
+        out, _ = peer.communicate()
+        for line in out.splitlines():
+            if line.startswith("{"):
+                record = json.loads(line)
+                rows[f"d3rlpy {record['algo']} ({args.rl_steps} steps)"] = {
+                    **score(record["returns"], meta["ref"]), "steps_per_second": record["steps_per_second"],
+                    "d3rlpy": record["d3rlpy"]}
+        write(name, rows, args, meta, time.perf_counter() - started)
+
+
+def write(name: str, rows: dict, args: argparse.Namespace, meta: dict, seconds: float) -> None:
+    """Merge this dataset's rows into the results JSON (rows of other runs and datasets are kept)."""
+    path = RESULTS / "mujoco_control_cpu.json"
+    earlier = json.loads(path.read_text()).get("datasets", {}) if path.exists() else {}
+    kept = earlier.get(name, {}).get("rows", {})
+    planners_rows = {r: v for r, v in {**kept, **rows}.items() if r.startswith("diffplan:")}
+    peers = {r: v for r, v in {**kept, **rows}.items() if r.startswith("d3rlpy")}
+    best_peer = max(peers, key=lambda r: peers[r]["normalized_mean"], default=None)
+    best_planner = max(planners_rows, key=lambda r: planners_rows[r]["normalized_mean"], default=None)
+    earlier[name] = {
+        "dataset_id": DATASETS[name], "transitions": meta["transitions"], "ref_scores": meta["ref"],
+        "episodes": args.episodes, "seeds": f"0..{args.episodes - 1}", "pipeline_config": f"pipeline-{name}",
+        "rl_steps": args.rl_steps, "seconds_this_run": seconds, "rows": {**kept, **rows},
+        "best_planner": best_planner, "best_peer": best_peer,
+        "best_planner_minus_best_peer": (planners_rows[best_planner]["normalized_mean"]
+                                         - peers[best_peer]["normalized_mean"]) if best_peer and best_planner
+        else None,
+    }
+    write_result("mujoco_control_cpu", {"datasets": earlier}, quiet=True)
+
+
+if __name__ == "__main__":
+    main()
