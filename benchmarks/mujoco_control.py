@@ -63,8 +63,10 @@ def main() -> None:
     args = parser.parse_args()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
     work = Path(args.work)
+    def wanted(row: str) -> bool:
+        return args.only is None or any(part in row for part in args.only)
+
     for name in args.datasets:
-        wanted = lambda row: args.only is None or any(part in row for part in args.only)  # noqa: E731
         rows: dict[str, dict] = {}
         export = work / f"{name}.npz"
         export.parent.mkdir(parents=True, exist_ok=True)
