@@ -8,7 +8,9 @@ the d3rlpy venv of ``benchmarks/offline_rl.py``, d3rlpy's BC, IQL and TD3+BC on 
 scores everything on episodes 0..N-1 of the dataset's eval env (normalised x 100 by the dataset's reference
 scores: the noise-free expert and random actions), beside the expert, random and zero actions on the same
 episodes. Rows are written after every actor to ``benchmarks/results/mujoco_control_cpu.json`` (merged with the
-rows of earlier runs), with each model's training seconds.
+rows of earlier runs), with each model's training seconds. The pipeline's planner is also timed replanning at
+every step with 1 and 16 environments (actions per second of all environments, simulation included;
+``control_rate`` in its row; the d3rlpy side trains on the other core meanwhile).
 
     MINARI_DATASETS_PATH=... python benchmarks/mujoco_control.py --datasets reacher-medium --work runs/mujoco
 """
@@ -25,12 +27,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # control_rate imports its neighbours by name
+
+from control_rate import actions_per_second  # noqa: E402
 
 from benchmarks.common import RESULTS, write_result  # noqa: E402
 from benchmarks.offline_rl import export_transitions, score  # noqa: E402
 from diffplan.config import config_path, load_config  # noqa: E402
 from diffplan.evaluation.checkpoint_evaluation import evaluate_checkpoint  # noqa: E402
 from diffplan.pipeline import PipelineConfig, run_pipeline, with_run_folders  # noqa: E402
+from diffplan.prior.prior_checkpoint import load_prior  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = {f"{task}-{level}": f"local/mujoco/{folder}/{level}-v0"
@@ -58,6 +64,8 @@ def main() -> None:
     parser.add_argument("--work", default="runs/mujoco-control")
     parser.add_argument("--d3rlpy-python", default="/work/d3rlpy-venv/bin/python")
     parser.add_argument("--only", nargs="*", default=None, help="evaluate only rows whose name contains one of these")
+    parser.add_argument("--rate-steps", type=int, default=50,
+                        help="environment steps per environment when timing the pipeline's planner at 1 and 16 envs")
     parser.add_argument("--overrides", nargs="*", default=[], metavar="key=value",
                         help="overrides of every pipeline config (budgets: prior.trainer.steps=..., ...)")
     args = parser.parse_args()
@@ -88,6 +96,13 @@ def main() -> None:
         rows[pipeline_row] = {"normalized_mean": summary["normalized_score_mean"],
                               "normalized_se": summary["normalized_score_se"],
                               "actions_per_second": summary["actions_per_second"]}
+        if wanted("control rate"):
+            planner = with_run_folders(config, work / name).evaluation.planner
+            prior = load_prior(work / name / "prior")
+            env_id = meta["eval_env"]["id"]
+            rows[pipeline_row]["control_rate"] = {
+                f"{envs} env": actions_per_second(prior, planner, env_id, {"max_episode_steps": args.rate_steps},
+                                                  envs, args.rate_steps, "cpu") for envs in (1, 16)}
         write(name, rows, args, meta, time.perf_counter() - started)
         for row, overrides in variants.items():
             if row == pipeline_row or not wanted(row):
@@ -106,6 +121,7 @@ def main() -> None:
                 continue
             done = subprocess.run([sys.executable, "-m", "diffplan", "--quiet", "train-rl", f"rl-{name}",
                                    f"algorithm={algorithm}", f"trainer.steps={args.rl_steps}",
+                                   f"behaviour_prior.warmup_steps={min(2000, args.rl_steps // 2)}",
                                    f"evaluation.episodes={args.episodes}", "evaluation.seed=0",
                                    "trainer.checkpoint_every=1000000", "tracking.mode=disabled",
                                    "--run-dir", str(work / name / algorithm), "--no-progress"],
