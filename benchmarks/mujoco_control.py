@@ -21,6 +21,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -32,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # control_rate imports
 from control_rate import actions_per_second  # noqa: E402
 
 from benchmarks.common import RESULTS, write_result  # noqa: E402
-from benchmarks.offline_rl import export_transitions, score  # noqa: E402
+from benchmarks.offline_rl import export_transitions, score, train_rl_run  # noqa: E402
 from diffplan.config import config_path, load_config  # noqa: E402
 from diffplan.evaluation.checkpoint_evaluation import evaluate_checkpoint  # noqa: E402
 from diffplan.pipeline import PipelineConfig, run_pipeline, with_run_folders  # noqa: E402
@@ -119,16 +120,12 @@ def main() -> None:
             row = f"diffplan {algorithm.upper().replace('_', '-')} (train-rl, {args.rl_steps} steps)"
             if not wanted(row):
                 continue
-            done = subprocess.run([sys.executable, "-m", "diffplan", "--quiet", "train-rl", f"rl-{name}",
-                                   f"algorithm={algorithm}", f"trainer.steps={args.rl_steps}",
-                                   f"behaviour_prior.warmup_steps={min(2000, args.rl_steps // 2)}",
-                                   f"evaluation.episodes={args.episodes}", "evaluation.seed=0",
-                                   "trainer.checkpoint_every=1000000", "tracking.mode=disabled",
-                                   "--run-dir", str(work / name / algorithm), "--no-progress"],
-                                  env=env, capture_output=True, text=True, cwd=ROOT)
-            if done.returncode:
-                raise SystemExit(f"train-rl failed: {done.stderr[-2000:]}")
-            result = json.loads(done.stdout[done.stdout.index("{"):])
+            shutil.rmtree(work / name / algorithm, ignore_errors=True)  # retrained in every run that asks for it
+            result = train_rl_run(f"rl-{name}", [
+                f"algorithm={algorithm}", f"trainer.steps={args.rl_steps}",
+                f"behaviour_prior.warmup_steps={min(2000, args.rl_steps // 2)}", f"evaluation.episodes={args.episodes}",
+                "evaluation.seed=0", "trainer.checkpoint_every=1000000", "tracking.mode=disabled"],
+                work / name / algorithm, env)
             rows[row] = {**score(result["eval_returns"], meta["ref"]),
                          "steps_per_second": result["gradient_steps_per_second"]}
             write(name, rows, args, meta, time.perf_counter() - started)

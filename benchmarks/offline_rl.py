@@ -99,6 +99,16 @@ def export_transitions(dataset_id: str, keys: list[str] | None, path: Path) -> d
     return {"ref": dataset_reference_scores(dataset), **meta}
 
 
+def train_rl_run(config: str, overrides: list[str], run_dir: Path, env: dict[str, str]) -> dict:
+    """``diffplan train-rl config overrides --run-dir run_dir`` in a subprocess; returns its printed summary."""
+    done = subprocess.run([sys.executable, "-m", "diffplan", "--quiet", "train-rl", config, *overrides,
+                           "--run-dir", str(run_dir), "--no-progress"], env=env, capture_output=True, text=True,
+                          cwd=ROOT)
+    if done.returncode:
+        raise SystemExit(f"train-rl failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout[done.stdout.index("{"):])
+
+
 def score(returns: list[float], ref: tuple[float, float]) -> dict:
     scores = normalized_scores(np.asarray(returns), *ref)
     return {"normalized_mean": float(scores.mean()),
@@ -147,12 +157,7 @@ def main() -> None:
                              f"critic.hidden_dims={hidden}", f"kl_sac.actor_hidden_dims={hidden}",
                              f"awr.actor_hidden_dims={hidden}", f"evaluation.episodes={args.episodes}",
                              f"evaluation.seed={seed}", "tracking.mode=disabled", "torch_threads=1"]
-                done = subprocess.run([sys.executable, "-m", "diffplan", "--quiet", "train-rl", spec["config"],
-                                       *overrides, "--run-dir", str(run_dir), "--no-progress"],
-                                      env=env, capture_output=True, text=True, cwd=ROOT)
-                if done.returncode:
-                    raise SystemExit(f"train-rl failed: {done.stderr[-2000:]}")
-                summary = json.loads(done.stdout[done.stdout.index("{"):])
+                summary = train_rl_run(spec["config"], overrides, run_dir, env)
                 ours[algorithm] = {**score(summary["eval_returns"], meta["ref"]),
                                    "steps_per_second": summary["gradient_steps_per_second"]}
                 print(f"[{name}] diffplan {algorithm}: {ours[algorithm]}", flush=True)
