@@ -80,6 +80,11 @@ def dataset_exists(dataset_id: str) -> bool:
 
 def run_pipeline(config: PipelineConfig, run_dir: Path, resume: bool = False) -> dict:
     """Run the stages whose outputs are missing; returns the evaluation metrics with the stage record."""
+    config = with_run_folders(config, run_dir)
+    planner = config.evaluation.planner
+    if planner.reward == "return_model" and not planner.return_model:  # refused before hours of training
+        raise UserError("evaluation.planner.reward=return_model needs a return model: set train_return_model=true "
+                        "or evaluation.planner.return_model=<train-return-model run folder>")
     dataset_id = config.prior.data.dataset_id
     stages: dict[str, str] = {}
     if dataset_exists(dataset_id):
@@ -94,7 +99,6 @@ def run_pipeline(config: PipelineConfig, run_dir: Path, resume: bool = False) ->
     else:
         stages["collect"] = "skipped (no recipe; the dataset is opened or downloaded by the prior stage)"
     prior_dir, return_dir = run_dir / "prior", run_dir / "return-model"
-    config = with_run_folders(config, run_dir)
     record_config(config, run_dir)
     if finished(prior_dir, config.prior.trainer.steps):
         stages["train-prior"] = "skipped (trained)"

@@ -30,3 +30,13 @@ def test_reacher_pipeline_trains_the_return_model_and_plans_with_it(tmp_path, ca
     assert main(["pipeline", "pipeline-reacher-medium", *SMALL, "--run-dir", str(run_dir)]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["stages"]["train-return-model"] == "skipped (trained)"
+
+
+def test_a_value_planner_without_a_return_model_is_refused_before_anything_runs(tmp_path, minari_root, capsys):
+    run_dir = tmp_path / "reacher"
+    assert main(["pipeline", "pipeline-reacher-medium", *SMALL, "train_return_model=false",
+                 "--run-dir", str(run_dir)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs a return model" in err[0]
+    assert not any(minari_root.rglob("*.hdf5"))  # nothing collected
+    assert not (run_dir / "config.yaml").exists() and not (run_dir / "prior").exists()
