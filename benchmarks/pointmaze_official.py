@@ -58,7 +58,7 @@ from diffplan.evaluation.rollouts import dataset_reference_scores, evaluate_acto
 from diffplan.planning.diffusion_planner import DiffusionPlanner  # noqa: E402
 from diffplan.planning.planner_config import PlannerConfig  # noqa: E402
 from diffplan.prior.prior_checkpoint import load_prior  # noqa: E402
-from diffplan.training.checkpoint import list_checkpoints  # noqa: E402
+from diffplan.training.checkpoint import list_checkpoints, training_finished  # noqa: E402
 
 HORIZON = {"umaze": 128, "medium": 256, "large": 384}
 DIFFUSER_STEPS = {"umaze": 64, "medium": 256, "large": 256}
@@ -124,9 +124,9 @@ def planner_rows(maze: str, horizon: int, each: int = 0) -> dict[str, list[str]]
 
 def train(command: str, config: str, overrides: list[str], run_dir: Path, steps: int) -> float:
     """Train (or resume) a run to ``steps``; returns the seconds spent now (0 when it was done)."""
-    found = list_checkpoints(run_dir / "checkpoints")
-    if found and found[-1].name == f"step_{steps:08d}.pt":
+    if training_finished(run_dir, steps):
         return 0.0
+    found = list_checkpoints(run_dir / "checkpoints")
     started = time.perf_counter()
     args = ["--quiet", command, config, *overrides, f"trainer.steps={steps}", "--run-dir", str(run_dir)]
     if found:

@@ -19,7 +19,7 @@ from diffplan.inference.return_model_training import train_return_model
 from diffplan.planning.learning_curves import plot_learning_curves
 from diffplan.prior.prior_config import PriorConfig
 from diffplan.prior.prior_training import train_prior
-from diffplan.training.checkpoint import list_checkpoints
+from diffplan.training.checkpoint import list_checkpoints, training_finished
 from diffplan.training.recorded_run import record_config
 
 log = logging.getLogger(__name__)
@@ -51,12 +51,6 @@ class PipelineConfig:
     return_model: ReturnModelRunConfig = field(default_factory=ReturnModelRunConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     run_dir: str = "runs/pipeline"
-
-
-def finished(run_dir: Path, steps: int) -> bool:
-    """Whether the training run in ``run_dir`` has its checkpoint of ``steps``."""
-    checkpoints = list_checkpoints(run_dir / "checkpoints")
-    return bool(checkpoints) and checkpoints[-1].name == f"step_{steps:08d}.pt"
 
 
 def with_run_folders(config: PipelineConfig, run_dir: Path) -> PipelineConfig:
@@ -100,13 +94,13 @@ def run_pipeline(config: PipelineConfig, run_dir: Path, resume: bool = False) ->
         stages["collect"] = "skipped (no recipe; the dataset is opened or downloaded by the prior stage)"
     prior_dir, return_dir = run_dir / "prior", run_dir / "return-model"
     record_config(config, run_dir)
-    if finished(prior_dir, config.prior.trainer.steps):
+    if training_finished(prior_dir, config.prior.trainer.steps):
         stages["train-prior"] = "skipped (trained)"
     else:
         train_prior(config.prior, prior_dir, resume=resume or bool(list_checkpoints(prior_dir / "checkpoints")))
         stages["train-prior"] = "done"
     if config.train_return_model:
-        if finished(return_dir, config.return_model.trainer.steps):
+        if training_finished(return_dir, config.return_model.trainer.steps):
             stages["train-return-model"] = "skipped (trained)"
         else:
             train_return_model(dataclasses.replace(config.return_model, prior_run=str(prior_dir)), return_dir,

@@ -89,6 +89,12 @@ def list_checkpoints(directory: str | Path) -> list[Path]:
     return sorted(found, key=lambda p: int(STEP_FILE.search(p.name).group(1)))
 
 
+def training_finished(run_dir: str | Path, steps: int) -> bool:
+    """Whether the training run in ``run_dir`` has reached its checkpoint of ``steps`` (its newest one)."""
+    found = list_checkpoints(Path(run_dir) / "checkpoints")
+    return bool(found) and found[-1] == checkpoint_path(Path(run_dir) / "checkpoints", steps)
+
+
 def newest_valid_checkpoint(paths: list[Path]) -> Path:
     """The newest of ``paths`` (oldest first) whose checksum verifies; newer broken ones are logged and skipped.
 
