@@ -14,10 +14,11 @@ recipe                         default dataset id                     data
 ``pendulum-mixed``             ``local/pendulum/mixed-v0``            expert + medium + random episodes
 ``reacher-expert``             ``local/mujoco/reacher/expert-v0``     ``Reacher-v5``, operational-space
                                                                       expert, action noise 0.1
-``reacher-medium``             ``local/mujoco/reacher/medium-v0``     ... noise 0.4 (~50% score)
+``reacher-medium``             ``local/mujoco/reacher/medium-v0``     ... reaching for a decoy first
 ``reacher-mixed``              ``local/mujoco/reacher/mixed-v0``      expert + medium + random episodes
 ``inverted-double-pendulum-*`` ``local/mujoco/inverteddoublependulum  ``InvertedDoublePendulum-v5``, LQR
-                               /<level>-v0`` (expert, medium, mixed)  expert; noise 0.1 / 0.2 (~40%)
+                               /<level>-v0`` (expert, medium, mixed)  expert, noise 0.1; medium: a
+                                                                      softer LQR, noise 0.03
 =============================  =====================================  ===============================
 
 PointMaze ids mirror Minari's ``D4RL/pointmaze/<maze>[-dense]-v2`` (sparse has no suffix) under the
@@ -51,7 +52,7 @@ from diffplan.data.pendulum_expert import PendulumSwingUpExpert
 from diffplan.data.pointmaze_expert import PointMazeExpert
 from diffplan.data.pointmaze_maps import STANDARD_MAPS, check_maze_map, standard_eval_map, without_goal
 from diffplan.data.policies import EpisodeMixture, NoisyPolicy, Policy, RandomPolicy
-from diffplan.data.reacher_expert import ReacherOperationalSpaceExpert
+from diffplan.data.reacher_expert import DistractedReacherExpert, ReacherOperationalSpaceExpert
 from diffplan.data.reference_scores import reference_scores
 from diffplan.errors import UserError
 
@@ -67,6 +68,8 @@ PENDULUM_EXPERT_NOISE = {"noise_std": 0.1}
 PENDULUM_MEDIUM_NOISE = {"noise_std": 1.0, "epsilon": 0.6}
 MUJOCO_DEFAULT_STEPS = 200_000
 """Reacher: 4,000 episodes of 50 steps; InvertedDoublePendulum: up to 1,000 steps per episode."""
+SOFT_LQR_CONTROL_WEIGHT = 10_000.0
+"""R of InvertedDoublePendulum's medium controller: too gentle to catch every start."""
 
 
 @dataclass(frozen=True)
@@ -188,14 +191,18 @@ def _collect_pointmaze(
 
 @dataclass(frozen=True)
 class ControlTask:
-    """A control task whose levels are one scripted expert perturbed: expert, medium, mixed."""
+    """A control task whose levels come from one scripted expert: expert (noisy), medium (a weaker or distracted
+    version of it, whose mean action is not the expert's, as Minari's half-trained policies), mixed.
+
+    ``medium`` builds the medium policy from two seeds (its own randomness, its action noise).
+    """
 
     env_id: str
     dataset_prefix: str
     expert: Callable[[], Policy]
     algorithm: str
     expert_noise: dict[str, float]
-    medium_noise: dict[str, float]
+    medium: Callable[[int, int], Policy]
     text: dict[str, str]
     default_total_steps: int
 
@@ -207,7 +214,7 @@ CONTROL_TASKS: dict[str, ControlTask] = {
         expert=PendulumSwingUpExpert,
         algorithm="energy-pumping swing-up + PD balance",
         expert_noise=PENDULUM_EXPERT_NOISE,
-        medium_noise=PENDULUM_MEDIUM_NOISE,
+        medium=lambda _, noise_seed: NoisyPolicy(PendulumSwingUpExpert(), seed=noise_seed, **PENDULUM_MEDIUM_NOISE),
         text={"expert": "the swing-up controller with Gaussian torque noise (std 0.1)",
               "medium": "the swing-up controller with 60% uniformly random torques and Gaussian noise (std 1.0), "
               "about 40% of the expert's normalised score"},
@@ -219,10 +226,11 @@ CONTROL_TASKS: dict[str, ControlTask] = {
         expert=ReacherOperationalSpaceExpert,
         algorithm="operational-space fingertip PD + inverse dynamics",
         expert_noise={"noise_std": 0.1},
-        medium_noise={"noise_std": 0.4},
+        medium=lambda seed, noise_seed: NoisyPolicy(DistractedReacherExpert(seed=seed), noise_std=0.1,
+                                                    seed=noise_seed),
         text={"expert": "the operational-space expert with Gaussian action noise (std 0.1)",
-              "medium": "the operational-space expert with Gaussian action noise (std 0.4), about half of the "
-              "expert's normalised score"},
+              "medium": "the operational-space expert reaching for a decoy point during a random first part of "
+              "each episode (0 to 50 steps), then for the target, with Gaussian action noise (std 0.1)"},
         default_total_steps=MUJOCO_DEFAULT_STEPS,
     ),
     "inverted-double-pendulum": ControlTask(
@@ -231,10 +239,11 @@ CONTROL_TASKS: dict[str, ControlTask] = {
         expert=InvertedDoublePendulumLQR,
         algorithm="LQR on the simulator's linearised step",
         expert_noise={"noise_std": 0.1},
-        medium_noise={"noise_std": 0.2},
+        medium=lambda _, noise_seed: NoisyPolicy(InvertedDoublePendulumLQR(control_weight=SOFT_LQR_CONTROL_WEIGHT),
+                                                 noise_std=0.03, seed=noise_seed),
         text={"expert": "the LQR expert with Gaussian action noise (std 0.1)",
-              "medium": "the LQR expert with Gaussian action noise (std 0.2): many episodes fall early, about "
-              "40% of the expert's normalised score"},
+              "medium": f"a softer LQR (control weight {SOFT_LQR_CONTROL_WEIGHT:g} against the expert's 1; without "
+              "noise it catches about 70% of the starts) with Gaussian action noise (std 0.03): many episodes fall"},
         default_total_steps=MUJOCO_DEFAULT_STEPS,
     ),
 }
@@ -247,7 +256,7 @@ def _control_policy(task: ControlTask, kind: str, seeds: _Seeds) -> Policy:
     if kind == "expert":
         return NoisyPolicy(task.expert(), seed=seeds.policy(), **task.expert_noise)
     if kind == "medium":
-        return NoisyPolicy(task.expert(), seed=seeds.policy(), **task.medium_noise)
+        return task.medium(seeds.policy(), seeds.policy())
     if kind == "random":
         return RandomPolicy(seeds.policy())
     if kind == "mixed":

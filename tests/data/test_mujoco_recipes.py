@@ -7,7 +7,7 @@ import pytest
 
 from diffplan.data.double_pendulum_expert import InvertedDoublePendulumLQR
 from diffplan.data.policies import RandomPolicy
-from diffplan.data.reacher_expert import ReacherOperationalSpaceExpert
+from diffplan.data.reacher_expert import DistractedReacherExpert, ReacherOperationalSpaceExpert
 from diffplan.data.recipes import collect_recipe
 from diffplan.data.reference_scores import episode_returns
 
@@ -47,3 +47,13 @@ def test_experts_are_far_above_random_actions(env_id, expert, low):
     print(f"\n{env_id}: expert {expert_returns.mean():.1f}, random {random_returns.mean():.1f}")
     assert expert_returns.min() > low > random_returns.max()  # every expert episode beats every random one
 
+
+
+def test_distracted_reacher_expert_is_consistently_worse_than_the_expert():
+    env = gym.make("Reacher-v5")
+    expert = episode_returns(env, ReacherOperationalSpaceExpert(), 20, seed=5)
+    distracted = episode_returns(env, DistractedReacherExpert(seed=0), 20, seed=5)
+    random = episode_returns(env, RandomPolicy(0), 20, seed=5)
+    print(f"\nReacher: expert {expert.mean():.2f}, distracted {distracted.mean():.2f}, random {random.mean():.2f}")
+    assert expert.mean() - distracted.mean() > 2.0 and distracted.mean() > random.mean() + 10.0
+    assert (distracted <= expert + 0.5).mean() >= 0.9  # worse in (almost) every episode, not by noise
