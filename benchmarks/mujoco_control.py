@@ -2,13 +2,14 @@
 
 For each locally collected dataset (Reacher-v5 and InvertedDoublePendulum-v5, medium and mixed; ``diffplan
 collect <task>-<level>``) this runs ``diffplan pipeline pipeline-<dataset>`` (prior and return model, budgets
-in the config), evaluates diffplan's value planners at every step (best-of-N by the return model, guidance by
-it, SMC with it as the twist; first action), trains diffplan's AWR and KL-SAC (``diffplan train-rl``) and, in
-the d3rlpy venv of ``benchmarks/offline_rl.py``, d3rlpy's BC, IQL and TD3+BC on the same transitions, and
-scores everything on episodes 0..N-1 of the dataset's eval env (normalised x 100 by the dataset's reference
-scores: the noise-free expert and random actions), beside the expert, random and zero actions on the same
-episodes. Rows are written after every actor to ``benchmarks/results/mujoco_control_cpu.json`` (merged with the
-rows of earlier runs), with each model's training seconds. The pipeline's planner is also timed replanning at
+in the config), evaluates diffplan's value planners at every step (best-of-N by the return model acting on the
+plan's first action or through the prior's inverse dynamics, guidance by it, SMC with it as the twist; first
+action), trains diffplan's AWR and KL-SAC (``diffplan train-rl``) and, in the d3rlpy venv of
+``benchmarks/offline_rl.py``, d3rlpy's BC, IQL and TD3+BC on the same transitions, and scores everything on
+episodes 0..N-1 of the dataset's eval env (normalised x 100 by the dataset's reference scores: the noise-free
+expert and random actions), beside the expert, random and zero actions on the same episodes. Rows are written
+after every actor to ``benchmarks/results/mujoco_control_cpu.json`` (merged with the rows of earlier runs), with
+each model's training seconds. The pipeline's planner is also timed replanning at
 every step with 1 and 16 environments (actions per second of all environments, simulation included;
 ``control_rate`` in its row; the d3rlpy side trains on the other core meanwhile).
 
@@ -50,6 +51,7 @@ def planners(particles: int) -> dict[str, list[str]]:
     """diffplan's value planners as overrides of the pipeline's evaluation.planner (all replan every step)."""
     return {
         f"diffplan: best-of-{particles} by the return model, first action": [],
+        f"diffplan: best-of-{particles} by the return model, inverse dynamics": ["action=inverse_dynamics"],
         "diffplan: guided by the return model (alpha 1), first action": [
             "posterior.method=guided", "posterior.particles=1", "posterior.through_denoiser=false"],
         f"diffplan: SMC with the return model as twist ({particles} particles), first action": [
