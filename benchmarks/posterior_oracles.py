@@ -2,8 +2,9 @@
 
 Every problem is judged alone. Gaussian family (:func:`random_gaussian_problem`, seeds 0-9, alpha 0.3 / 1 / 3
 in turn): max |mean error| in posterior sds over the 16 coordinates, the largest |variance ratio - 1| and the
-log-evidence error, for twisted SMC with the Tweedie twist (the default), with the likelihood-of-x0_hat twist
-(TDS, ``tweedie_directions=0``), for plain guidance, and for exact iid posterior draws of the same size (the
+log-evidence error, for twisted SMC with the Tweedie twist and randomised quasi-Monte Carlo noise (the
+default), the same with i.i.d. noise, with the likelihood-of-x0_hat twist (TDS, ``tweedie_directions=0``), for
+plain guidance, and for exact iid posterior draws of the same size (the
 Monte Carlo floor). Mixture (:func:`random_mixture_problem`, seeds 0-2): the posterior weight of the preferred
 mode, exact and estimated. With ``--prior RUN`` the cost of one SMC plan on that trained prior's windows is
 timed, with and without the Tweedie twist. Writes ``benchmarks/results/posterior_oracles_<device>.json``.
@@ -42,13 +43,14 @@ def gaussian_row(problem: GaussianProblem, seed: int, steps: int, directions: in
     row = {"alpha": problem.alpha}
     tweedie = {"tweedie_directions": directions}
     for name, particles, settings in [("smc_1024", 1024, tweedie), ("smc_4096", 4096, tweedie),
+                                      ("smc_iid_noise_1024", 1024, {**tweedie, "smc_noise": "iid"}),
                                       ("smc_x0hat_twist_1024", 1024, {"tweedie_directions": 0})]:
         out, seconds = sampled(problem.prior, problem.likelihood, seed, method="smc", num_steps=steps,
                                particles=particles, through_denoiser=True, **settings)
         bias, low, high = problem.errors(out.candidates[0], out.log_weights[0])
         row[name] = {"mean_error_sd": bias, "variance_error": max(1 - low, high - 1),
                      "log_evidence_error": abs(float(out.diagnostics["log_evidence"][0]) - problem.log_evidence),
-                     "seconds": seconds}
+                     "final_ess_fraction": float(out.diagnostics["ess"][-1, 0]) / particles, "seconds": seconds}
     out, seconds = sampled(problem.prior, problem.likelihood, seed, method="guided", scheduler="ddpm",
                            num_steps=steps, particles=1024, through_denoiser=True)
     bias, low, high = problem.errors(out.candidates[0])
@@ -71,6 +73,7 @@ def mixture_row(seed: int, steps: int, directions: int) -> dict:
 
     row = {"exact": float(exact[1])}
     for name, settings in [("smc", {"tweedie_directions": directions}),
+                           ("smc_iid_noise", {"tweedie_directions": directions, "smc_noise": "iid"}),
                            ("smc_x0hat_twist", {"tweedie_directions": 0})]:
         out, _ = sampled(prior, likelihood, seed, method="smc", num_steps=steps, particles=1024,
                          through_denoiser=True, **settings)

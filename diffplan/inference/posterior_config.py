@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from diffplan.errors import UserError
+from diffplan.inference.smc import SMC_NOISE
 from diffplan.prior.sampling import SCHEDULERS
 
 METHODS = ("guided", "smc", "best_of_n", "importance", "prior")
@@ -39,6 +40,9 @@ class PosteriorConfig:
             Krylov directions of Tweedie's covariance of x0 given x_t in its Laplace value
             (:mod:`~diffplan.inference.tweedie_twist`); each costs a Jacobian-vector product through the
             denoiser per step. 0 = the likelihood of x0_hat alone (TDS), too sharp at mid noise.
+        smc_noise: the Gaussian noise of SMC's particles: ``rqmc`` (each step's noise of a plan's particles is one
+            randomised quasi-Monte Carlo net: every particle's path keeps its exact law, the particles cover it
+            evenly, so posterior estimates from them vary less) or ``iid`` (independent draws).
         select: how the plan is picked among the weighted candidates: ``draw`` (one candidate drawn by weight: a
             posterior draw), ``most_likely`` (the candidate of highest log p(O | tau): an argmax, it optimises
             and does not sample), ``mean`` (the weighted mean, MPPI's plan: not a sample either).
@@ -68,6 +72,7 @@ class PosteriorConfig:
     ess_threshold: float = 0.5
     eta: float = 1.0
     tweedie_directions: int = 3
+    smc_noise: Literal["rqmc", "iid"] = "rqmc"
     select: Literal["draw", "most_likely", "mean"] = "draw"
     warm_start_noise_level: float = 0.5
     warm_start_shift: int = 1
@@ -77,6 +82,8 @@ class PosteriorConfig:
             (self.method in METHODS, f"method {self.method!r} is unknown; use one of {', '.join(METHODS)}"),
             (self.scheduler in SCHEDULERS,
              f"scheduler {self.scheduler!r} is unknown; use one of {', '.join(SCHEDULERS)}"),
+            (self.smc_noise in SMC_NOISE,
+             f"smc_noise {self.smc_noise!r} is unknown; use one of {', '.join(SMC_NOISE)}"),
             (self.select in SELECTIONS, f"select {self.select!r} is unknown; use one of {', '.join(SELECTIONS)}"),
             (self.num_steps >= 0, f"num_steps is {self.num_steps}; use a positive number (0 = all timesteps)"),
             (self.guide_steps >= 1, f"guide_steps is {self.guide_steps}; use 1 or more"),

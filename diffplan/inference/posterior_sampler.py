@@ -146,7 +146,7 @@ class PosteriorSampler:
         c, n = self.config, self.config.particles
         if c.method == "smc":
             return twisted_smc(self.prior, self.likelihood, shape, n, self.num_steps, conditions, guidance,
-                               c.ess_threshold, c.eta, generator, x_init, t_w, c.tweedie_directions)
+                               c.ess_threshold, c.eta, generator, x_init, t_w, c.tweedie_directions, c.smc_noise)
         if c.method == "importance":
             return importance_resample(self.prior, self.likelihood, shape, n, conditions, c.scheduler,
                                        self.num_steps, generator, x_init, t_w)

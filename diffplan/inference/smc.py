@@ -46,7 +46,9 @@ from diffplan.inference.particles import (
 from diffplan.inference.tweedie_twist import tweedie_twist
 from diffplan.prior.denoiser import Denoiser, eps_to_x0
 from diffplan.prior.inpainting import Conditions
-from diffplan.prior.random_streams import Generators, normal
+from diffplan.prior.random_streams import Generators, normal, quasi_normal
+
+SMC_NOISE = ("rqmc", "iid")
 
 
 def smc_timesteps(num_train_timesteps: int, num_steps: int, start_timestep: int | None = None) -> Tensor:
@@ -80,6 +82,7 @@ def twisted_smc(
     x_init: Tensor | None = None,
     start_timestep: int | None = None,
     tweedie_directions: int = 0,
+    noise: str = "rqmc",
 ) -> WeightedParticles:
     """Run twisted SMC for B = shape[0] problems with K = ``particles`` each.
 
@@ -90,10 +93,15 @@ def twisted_smc(
     of x0_hat). generator: one for the batch or one per problem (:mod:`~diffplan.prior.random_streams`).
     x_init, start_timestep: warm start, particles (B, K, H, D) already noised to ``start_timestep`` (the
     sampler is then no longer exact: the start is not the prior's marginal).
+    noise: ``rqmc`` draws the start and every step's noise of a problem's K particles as one randomised
+    quasi-Monte Carlo net (:func:`~diffplan.prior.random_streams.quasi_normal`: each particle's path has the
+    same law as with i.i.d. noise, the particles cover it more evenly); ``iid``: independent draws.
     Returns :class:`WeightedParticles` with x (B, K, H, D).
     """
     if not eta > 0:
         raise ValueError(f"eta is {eta}; SMC needs a stochastic kernel (eta > 0)")
+    if noise not in SMC_NOISE:
+        raise ValueError(f"noise {noise!r} is unknown; use one of {', '.join(SMC_NOISE)}")
     b, h, d = shape
     k = particles
     guidance = guidance or GradientGuidance(prior, likelihood)
@@ -112,11 +120,12 @@ def twisted_smc(
     def tvec(t: int) -> Tensor:
         return torch.full((b * k,), t, dtype=torch.long, device=device)
 
-    if x_init is None:
-        x = normal((b * k, h, d), generator, device)
-    else:
-        x = rearrange(x_init, "b k h d -> (b k) h d").to(device)
-    x = constrain(x)
+    def draw_noise() -> Tensor:
+        if noise == "rqmc":
+            return quasi_normal((b * k, h, d), generator, device, blocks=b)
+        return normal((b * k, h, d), generator, device)
+
+    x = constrain(draw_noise() if x_init is None else rearrange(x_init, "b k h d -> (b k) h d").to(device))
 
     def log_twist(x: Tensor, t: int) -> tuple[Tensor, Tensor, Tensor]:
         if tweedie_directions and guidance.through_denoiser:
@@ -142,8 +151,7 @@ def twisted_smc(
             s = int(grid[i + 1])
             mean_p, sigma = ddim_kernel(x, eps, t, s, abar, eta)
             mean_q = mean_p + guidance.mean_shift(tvec(t), grad, sigma)
-            noise = normal(x.shape, generator, device)
-            x = constrain(mean_q + sigma * noise)
+            x = constrain(mean_q + sigma * draw_noise())
             diff = ((x - mean_q).double().square() - (x - mean_p).double().square()) * free
             log_ratio = diff.sum(dim=(1, 2)) / (2 * sigma**2)
             new_twist, grad, eps = log_twist(x, s)

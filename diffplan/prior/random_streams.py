@@ -10,10 +10,12 @@ episode depend only on its own generator and the order of its own plans.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 from torch import Tensor
+from torch.quasirandom import SobolEngine
 
 Generators = torch.Generator | Sequence[torch.Generator] | None
 
@@ -39,6 +41,37 @@ def normal(shape: Sequence[int], generator: Generators, device: torch.device | s
         return torch.randn(tuple(shape), generator=generator, device=generator_device(generator)).to(device)
     size = _blocks(shape[0], generator)
     return torch.cat([torch.randn((size, *shape[1:]), generator=g, device=g.device).to(device) for g in generator])
+
+
+def quasi_normal(shape: Sequence[int], generator: Generators, device: torch.device | str, blocks: int = 1) -> Tensor:
+    """Randomised quasi-Monte Carlo standard normal draws of ``shape`` (rows first) on ``device``.
+
+    The rows are split into ``blocks`` consecutive blocks (with a list of generators: one per generator, as
+    :func:`normal`); the rows of a block are the points of one scrambled Sobol net in ``prod(shape[1:])``
+    dimensions, in a random order, through the normal quantile. Each row is exactly N(0, I), as with
+    :func:`normal`, and rows of different calls are independent; the rows of one block are spread evenly (their
+    mean and covariance are much closer to 0 and I than those of i.i.d. draws), so averages over the rows of a
+    block, such as a particle estimate, vary less. The random order matters: without it, row i of two nets
+    with different scrambles would be correlated. Dimensions past Sobol's limit (21,201) are i.i.d.
+    """
+    if generator is None or isinstance(generator, torch.Generator):
+        generators = [generator] * blocks
+    else:
+        generators = list(generator)
+    size = _blocks(shape[0], generators)
+    dim = math.prod(shape[1:])
+    net_dim = min(dim, SobolEngine.MAXDIM)
+    parts = []
+    for g in generators:
+        where = generator_device(g)
+        seed = int(torch.randint(0, 2**62, (1,), generator=g, device=where))
+        order = torch.randperm(size, generator=g, device=where).cpu()
+        u = SobolEngine(net_dim, scramble=True, seed=seed).draw(size, dtype=torch.float64)[order]
+        z = torch.special.ndtri(u.clamp(2.0**-40, 1 - 2.0**-40)).float()
+        if net_dim < dim:
+            z = torch.cat([z, torch.randn((size, dim - net_dim), generator=g, device=where).cpu()], dim=1)
+        parts.append(z.reshape(size, *shape[1:]).to(device))
+    return torch.cat(parts)
 
 
 def uniform(shape: Sequence[int], generator: Generators, device: torch.device | str,
