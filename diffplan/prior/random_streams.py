@@ -10,6 +10,7 @@ episode depend only on its own generator and the order of its own plans.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -43,16 +44,25 @@ def normal(shape: Sequence[int], generator: Generators, device: torch.device | s
     return torch.cat([torch.randn((size, *shape[1:]), generator=g, device=g.device).to(device) for g in generator])
 
 
+@functools.lru_cache(maxsize=32)
+def _sobol_net(dim: int, size: int) -> Tensor:
+    """The first ``size`` points of the (unscrambled) Sobol sequence in ``dim`` dimensions, as integers (size, dim)
+    of ``SobolEngine.MAXBIT`` bits."""
+    points = SobolEngine(dim, scramble=False).draw(size, dtype=torch.float64)
+    return (points * 2**SobolEngine.MAXBIT).round().long()
+
+
 def quasi_normal(shape: Sequence[int], generator: Generators, device: torch.device | str, blocks: int = 1) -> Tensor:
     """Randomised quasi-Monte Carlo standard normal draws of ``shape`` (rows first) on ``device``.
 
     The rows are split into ``blocks`` consecutive blocks (with a list of generators: one per generator, as
-    :func:`normal`); the rows of a block are the points of one scrambled Sobol net in ``prod(shape[1:])``
-    dimensions, in a random order, through the normal quantile. Each row is exactly N(0, I), as with
-    :func:`normal`, and rows of different calls are independent; the rows of one block are spread evenly (their
-    mean and covariance are much closer to 0 and I than those of i.i.d. draws), so averages over the rows of a
-    block, such as a particle estimate, vary less. The random order matters: without it, row i of two nets
-    with different scrambles would be correlated. Dimensions past Sobol's limit (21,201) are i.i.d.
+    :func:`normal`); the rows of a block are the points of a Sobol net in ``prod(shape[1:])`` dimensions under a
+    random digital shift, in a random order, jittered uniformly within their cell of the net's grid, through the
+    normal quantile. Each row is exactly N(0, I), as with :func:`normal`, and rows of different calls are
+    independent; the rows of one block are spread evenly (their mean and covariance are much closer to 0 and I
+    than those of i.i.d. draws), so averages over the rows of a block, such as a particle estimate, vary less.
+    The random order matters: without it, row i of two calls would be correlated. Dimensions past Sobol's limit
+    (21,201) are i.i.d.
     """
     if generator is None or isinstance(generator, torch.Generator):
         generators = [generator] * blocks
@@ -60,16 +70,18 @@ def quasi_normal(shape: Sequence[int], generator: Generators, device: torch.devi
         generators = list(generator)
     size = _blocks(shape[0], generators)
     dim = math.prod(shape[1:])
-    net_dim = min(dim, SobolEngine.MAXDIM)
+    net = _sobol_net(min(dim, SobolEngine.MAXDIM), size)
+    cell = 2.0**-SobolEngine.MAXBIT
     parts = []
     for g in generators:
         where = generator_device(g)
-        seed = int(torch.randint(0, 2**62, (1,), generator=g, device=where))
+        shift = torch.randint(0, 2**SobolEngine.MAXBIT, (net.shape[1],), generator=g, device=where).cpu()
         order = torch.randperm(size, generator=g, device=where).cpu()
-        u = SobolEngine(net_dim, scramble=True, seed=seed).draw(size, dtype=torch.float64)[order]
-        z = torch.special.ndtri(u.clamp(2.0**-40, 1 - 2.0**-40)).float()
-        if net_dim < dim:
-            z = torch.cat([z, torch.randn((size, dim - net_dim), generator=g, device=where).cpu()], dim=1)
+        jitter = torch.rand(net.shape, generator=g, dtype=torch.float64, device=where).cpu()
+        u = ((net[order] ^ shift) + jitter) * cell
+        z = torch.special.ndtri(u.clamp(cell / 2, 1 - cell / 2)).float()
+        if net.shape[1] < dim:
+            z = torch.cat([z, torch.randn((size, dim - net.shape[1]), generator=g, device=where).cpu()], dim=1)
         parts.append(z.reshape(size, *shape[1:]).to(device))
     return torch.cat(parts)
 

@@ -30,8 +30,8 @@ def test_blocks_follow_their_own_generators_whatever_the_batch():
     together = quasi_normal((3 * 16, 4, 2), [torch.Generator().manual_seed(s) for s in range(3)], "cpu")
     alone = quasi_normal((16, 4, 2), [torch.Generator().manual_seed(1)], "cpu")
     assert torch.equal(together[16:32], alone)
-    blocks = quasi_normal((2 * 64, 4, 2), torch.Generator().manual_seed(5), "cpu", blocks=2)
-    assert blocks[:64].mean(0).abs().max() < 0.05 and blocks[64:].mean(0).abs().max() < 0.05
+    blocks = quasi_normal((2 * 256, 4, 2), torch.Generator().manual_seed(5), "cpu", blocks=2)
+    assert blocks[:256].mean(0).abs().max() < 0.03 and blocks[256:].mean(0).abs().max() < 0.03  # iid: se 0.0625
 
 
 def test_smc_with_quasi_random_noise_estimates_the_posterior_mean_with_less_error():
