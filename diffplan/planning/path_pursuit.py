@@ -9,7 +9,9 @@ rule at the first planned position after it that is ``lookahead`` away from the 
 
     a = clip(kp · (p_target − p) − kd · v)
 
-Past the plan's goal row the target is the goal row itself, so the agent stops there. With the waypoint
+Past the plan's goal row the target is the goal row itself, so the agent stops there; so it is, and the agent
+has arrived, once the goal row is within ``lookahead`` of the agent: a plan drawn where the agent already is
+at the goal (a replan after arrival) loops away and back, and is not followed around. With the waypoint
 expert's gains (10, 1) the agent runs the planned route at the speed the expert reaches between waypoints
 and cuts corners by about ``lookahead / 2``.
 """
@@ -31,7 +33,8 @@ def pursue(
 
     The rows from ``progress`` on that stay within ``search`` of the agent (the run of consecutive rows that
     starts at ``progress``) are where it may have progressed to: the nearest of them is the new progress row.
-    The target is the first later row at least ``lookahead`` away from the agent, or the goal row.
+    The target is the first later row at least ``lookahead`` away from the agent, or the goal row; when the goal
+    row is within ``lookahead`` of the agent, it is the target and the progress row.
 
     Args:
         plan_positions: ``(N, H, P)`` planned positions in environment units.
@@ -56,6 +59,9 @@ def pursue(
     progress = np.where(window, distance, np.inf).argmin(axis=1)
     beyond = (rows > progress[:, None]) & (rows <= last_row[:, None]) & (distance >= lookahead)
     target_row = np.where(beyond.any(axis=1), beyond.argmax(axis=1), last_row)
+    arrived = distance[index, last_row] < lookahead
+    target_row = np.where(arrived, last_row, target_row)
+    progress = np.where(arrived, last_row, progress)
     return plan_positions[index, target_row], progress
 
 

@@ -27,9 +27,9 @@ def test_progress_does_not_jump_to_a_leg_that_passes_close_by():
     # an agent halfway down the side leg progresses along it, not to the bottom leg
     _, progress = pursue(plan, np.array([40]), np.array([12]), np.array([[1.0, 0.0]]), 0.5, 0.5)
     assert 12 <= progress[0] <= 24
-    # an agent at the start of the bottom leg, whose progress is still on the top leg: the rows in between are
-    # more than `search` away, so its progress stays on the top leg's end instead of leaping forward
-    _, stuck = pursue(plan, np.array([40]), np.array([0]), np.array([[-1.0, -1.0]]), 0.5, 0.5)
+    # an agent on the bottom leg, whose progress is still on the top leg: the rows in between are more than
+    # `search` away, so its progress stays on the top leg's end instead of leaping forward
+    _, stuck = pursue(plan, np.array([40]), np.array([0]), np.array([[0.0, -1.0]]), 0.5, 0.5)
     assert stuck[0] < 14
 
 
@@ -38,6 +38,18 @@ def test_past_the_end_the_target_is_the_goal_row():
     targets, progress = pursue(plan, np.array([30]), np.array([28]), plan[:, 29], 0.5, 0.5)
     np.testing.assert_allclose(targets[0], plan[0, 30])
     assert progress[0] <= 30
+
+
+def test_an_agent_at_the_goal_holds_it_instead_of_following_a_loop_back_to_it():
+    # a replan drawn at the goal: out along the top leg and back to where the agent is
+    out = np.stack([np.linspace(0, 2, 11), np.zeros(11)], axis=1)
+    plan = np.concatenate([out, out[::-1][1:]])[None]  # (1, 21, 2), goal row 20 = the start
+    targets, progress = pursue(plan, np.array([20]), np.array([0]), np.array([[0.1, 0.0]]), 0.5, 0.5)
+    np.testing.assert_allclose(targets[0], plan[0, 20])
+    assert progress[0] == 20  # arrived: not stalled
+    # farther from the goal than the lookahead, it follows the path as before
+    targets, _ = pursue(plan, np.array([20]), np.array([0]), np.array([[-0.6, 0.0]]), 0.5, 0.5)
+    assert targets[0, 0] > 0.0
 
 
 def test_actions_are_pd_toward_the_target():
