@@ -1,17 +1,20 @@
 """MuJoCo control, Diffuser's locomotion mode against offline RL, on the same datasets and the same episodes.
 
 For each locally collected dataset (Reacher-v5 and InvertedDoublePendulum-v5, medium and mixed; ``diffplan
-collect <task>-<level>``) this runs ``diffplan pipeline pipeline-<dataset>`` (prior and return model, budgets
-in the config), evaluates diffplan's value planners at every step (best-of-N by the return model acting on the
-plan's first action or through the prior's inverse dynamics, guidance by it, SMC with it as the twist; first
-action), trains diffplan's AWR and KL-SAC (``diffplan train-rl``) and, in the d3rlpy venv of
-``benchmarks/offline_rl.py``, d3rlpy's BC, IQL and TD3+BC on the same transitions, and scores everything on
-episodes 0..N-1 of the dataset's eval env (normalised x 100 by the dataset's reference scores: the noise-free
-expert and random actions), beside the expert, random and zero actions on the same episodes. Rows are written
-after every actor to ``benchmarks/results/mujoco_control_cpu.json`` (merged with the rows of earlier runs), with
-each model's training seconds. The pipeline's planner is also timed replanning at
-every step with 1 and 16 environments (actions per second of all environments, simulation included;
-``control_rate`` in its row; the d3rlpy side trains on the other core meanwhile).
+collect <task>-<level>``) this runs ``diffplan pipeline pipeline-<dataset>`` (prior and return model, budgets in
+the config), evaluates diffplan's value planners at every step (best-of-N by the return model acting on the
+plan's first action or through the prior's inverse dynamics, guidance by it (one plan, and as Diffuser does:
+scale 0.1 on 16 candidates, the best by J kept), SMC with it as the twist, the mean of prior plans weighted by
+exp(J / alpha) as MPPI does; first action), trains diffplan's AWR and KL-SAC (``diffplan train-rl``) and, in the
+d3rlpy venv of ``benchmarks/offline_rl.py``, d3rlpy's BC, IQL and TD3+BC on the same transitions, and scores
+everything on episodes 0..N-1 of the dataset's eval env (normalised x 100 by the dataset's reference scores: the
+noise-free expert and random actions), beside the expert, random and zero actions on the same episodes. Rows are
+written after every actor to ``benchmarks/results/mujoco_control_cpu.json`` (merged with the rows of earlier
+runs), with each model's training seconds. The pipeline's planner is also timed replanning at every step with 1
+and 16 environments (actions per second of all environments, simulation included; ``control_rate`` in its row;
+the d3rlpy side trains on the other core meanwhile). A rerun with ``--only`` runs only the rows it names
+(trained priors and return models are reused); one that leaves out the pipeline's row keeps that row's
+evaluation (``<work>/<dataset>/metrics.json``).
 
     MINARI_DATASETS_PATH=... python benchmarks/mujoco_control.py --datasets reacher-medium --work runs/mujoco
 """
@@ -54,8 +57,13 @@ def planners(particles: int) -> dict[str, list[str]]:
         f"diffplan: best-of-{particles} by the return model, inverse dynamics": ["action=inverse_dynamics"],
         "diffplan: guided by the return model (alpha 1), first action": [
             "posterior.method=guided", "posterior.particles=1", "posterior.through_denoiser=false"],
+        f"diffplan: guided as Diffuser (scale 0.1, {particles} candidates, the best by J), first action": [
+            "posterior.method=guided", "posterior.guidance_scale=0.1", "posterior.min_noise_level=2",
+            "posterior.select=most_likely", "posterior.through_denoiser=false"],
         f"diffplan: SMC with the return model as twist ({particles} particles), first action": [
             "posterior.method=smc", "posterior.through_denoiser=false", "posterior.select=draw"],
+        f"diffplan: mean of {particles} prior plans weighted by exp(J) (MPPI), first action": [
+            "posterior.method=importance", "posterior.select=mean"],
     }
 
 
@@ -84,7 +92,13 @@ def main() -> None:
         common = [*args.overrides, f"evaluation.episodes={args.episodes}", "evaluation.baselines=[expert,random,zero]"]
         config = load_config(PipelineConfig, config_path(f"pipeline-{name}"), common)
         started = time.perf_counter()
-        summary = run_pipeline(config, work / name)  # collects, trains the prior and the return model
+        variants = planners(config.evaluation.planner.posterior.particles)
+        pipeline_row = next(iter(variants))  # the pipeline's own planner, evaluated by run_pipeline
+        measured = work / name / "metrics.json"
+        if wanted(pipeline_row) or not measured.exists():
+            summary = run_pipeline(config, work / name)  # collects, trains the prior and the return model
+        else:  # a rerun for other rows keeps the pipeline's evaluation of the run folder
+            summary = json.loads(measured.read_text())
         meta = export_transitions(DATASETS[name], None, export)
         peer = subprocess.Popen(["bash", "-c", " && ".join(
             f"{args.d3rlpy_python} {ROOT / 'benchmarks/d3rlpy_offline_rl_worker.py'} --data {export} --algo {algo} "
@@ -94,8 +108,6 @@ def main() -> None:
         for baseline, scores in summary["baselines"].items():
             rows[baseline] = {"normalized_mean": scores["normalized_score_mean"],
                               "normalized_se": scores["normalized_score_se"]}
-        variants = planners(config.evaluation.planner.posterior.particles)
-        pipeline_row = next(iter(variants))  # the pipeline's own planner, evaluated by run_pipeline
         rows[pipeline_row] = {"normalized_mean": summary["normalized_score_mean"],
                               "normalized_se": summary["normalized_score_se"],
                               "actions_per_second": summary["actions_per_second"]}
