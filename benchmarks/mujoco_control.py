@@ -158,6 +158,7 @@ def write(name: str, rows: dict, args: argparse.Namespace, meta: dict, seconds: 
     path = RESULTS / "mujoco_control_cpu.json"
     earlier = json.loads(path.read_text()).get("datasets", {}) if path.exists() else {}
     kept = earlier.get(name, {}).get("rows", {})
+    rows = {row: {**kept.get(row, {}), **values} for row, values in rows.items()}  # a rerun keeps a row's other keys
     planners_rows = {r: v for r, v in {**kept, **rows}.items() if r.startswith("diffplan:")}
     peers = {r: v for r, v in {**kept, **rows}.items() if r.startswith("d3rlpy")}
     best_peer = max(peers, key=lambda r: peers[r]["normalized_mean"], default=None)
