@@ -14,7 +14,7 @@ from einops import rearrange, repeat
 from torch import Tensor
 
 from diffplan.errors import UserError
-from diffplan.inference.best_of_n import select_best
+from diffplan.inference.best_of_n import elite_mean, select_best
 from diffplan.inference.guidance import GradientGuidance
 from diffplan.inference.importance_resampling import importance_resample, prior_candidates, score_windows
 from diffplan.inference.likelihood import Likelihood
@@ -180,6 +180,11 @@ class PosteriorSampler:
                 generator: Generators) -> tuple[Tensor, Tensor]:
         """One plan (B, H, D) and its log-likelihood (B,) per problem."""
         select = self.config.select
+        if select == "elite_mean" and self.likelihood is not None:
+            plans = elite_mean(weighted.x, weighted.log_likelihood, self.config.elite_fraction)
+            if conditions is not None:
+                plans = conditions.to(plans.device).apply(plans)
+            return plans, score_windows(self.likelihood, plans[:, None])[:, 0]
         if self.config.method == "best_of_n" or (select == "most_likely" and self.likelihood is not None):
             return select_best(weighted.x, weighted.log_likelihood)
         rows = torch.arange(weighted.x.shape[0], device=weighted.x.device)

@@ -10,6 +10,7 @@ import torch
 from helpers.gaussian_problem import ACTION_DIM, D, H, errors, gaussian_prior, quadratic_reward
 
 from diffplan.errors import UserError
+from diffplan.inference.best_of_n import elite_mean, select_best
 from diffplan.inference.guidance import GradientGuidance
 from diffplan.inference.likelihood import Likelihood
 from diffplan.inference.posterior_config import PosteriorConfig
@@ -157,6 +158,12 @@ def test_selection_rules():
     bon = PosteriorSampler(prior, likelihood, dataclasses.replace(base, method="best_of_n", select="draw")).sample(
         num_plans=3, generator=torch.Generator().manual_seed(0))
     assert torch.equal(bon.values, bon.candidate_values.max(dim=1).values)
+    elite = PosteriorSampler(prior, likelihood, dataclasses.replace(
+        base, method="best_of_n", select="elite_mean", elite_fraction=0.25)).sample(
+        num_plans=3, generator=torch.Generator().manual_seed(0))
+    top = elite.candidate_values.topk(8, dim=1).indices  # a quarter of 32
+    expected = torch.stack([cs[t].mean(dim=0) for cs, t in zip(elite.candidates, top, strict=True)])
+    assert torch.allclose(elite.plans, expected, atol=1e-5)
     plain_config = PosteriorConfig(method="prior", num_steps=10, particles=2)
     plain = PosteriorSampler(prior, None, plain_config).sample(num_plans=3)
     assert plain.plans.shape == (3, H, D) and torch.equal(plain.values, torch.zeros(3))
@@ -171,10 +178,20 @@ def test_selection_rules():
     ({"ess_threshold": 1.5}, "ess_threshold"),
     ({"guide_steps": 0}, "guide_steps"),
     ({"warm_start_noise_level": 2.0}, "warm_start_noise_level"),
+    ({"elite_fraction": 0.0}, "elite_fraction"),
 ])
 def test_config_errors_are_user_errors(options, fragment):
     with pytest.raises(UserError, match=fragment):
         PosteriorConfig(**options)
+
+
+def test_elite_mean_spans_best_of_n_to_the_mean_of_all():
+    candidates = torch.arange(2 * 4 * 3 * 2, dtype=torch.float32).reshape(2, 4, 3, 2)
+    values = torch.tensor([[0.0, 3.0, 1.0, 2.0], [float("nan"), 1.0, 0.0, -1.0]])
+    assert torch.equal(elite_mean(candidates, values, 0.25), select_best(candidates, values)[0])
+    assert torch.allclose(elite_mean(candidates, values, 1.0), candidates.mean(dim=1))
+    assert torch.allclose(elite_mean(candidates, values, 0.5)[0], candidates[0, [1, 3]].mean(dim=0))
+    assert torch.allclose(elite_mean(candidates, values, 0.5)[1], candidates[1, [1, 2]].mean(dim=0))  # NaN last
 
 
 def test_methods_other_than_prior_need_a_likelihood():
