@@ -78,6 +78,9 @@ class PosteriorSampler:
         if likelihood is None and self.config.method != "prior":
             raise UserError(f"method {self.config.method!r} needs a likelihood (a reward or return model); "
                             "give one or use method prior")
+        if likelihood is None and self.config.select == "elite_mean":
+            raise UserError("select 'elite_mean' ranks candidates by a likelihood, and there is none; give a reward "
+                            "or return model, or use select draw or mean")
         self.num_train_timesteps = int(prior.scheduler_config.num_train_timesteps)
 
     @property
@@ -180,20 +183,21 @@ class PosteriorSampler:
                 generator: Generators) -> tuple[Tensor, Tensor]:
         """One plan (B, H, D) and its log-likelihood (B,) per problem."""
         select = self.config.select
-        if select == "elite_mean" and self.likelihood is not None:
-            plans = elite_mean(weighted.x, weighted.log_likelihood, self.config.elite_fraction)
-            if conditions is not None:
-                plans = conditions.to(plans.device).apply(plans)
-            return plans, score_windows(self.likelihood, plans[:, None])[:, 0]
+        if select == "elite_mean":
+            return self._averaged(elite_mean(weighted.x, weighted.log_likelihood, self.config.elite_fraction),
+                                  conditions)
         if self.config.method == "best_of_n" or (select == "most_likely" and self.likelihood is not None):
             return select_best(weighted.x, weighted.log_likelihood)
         rows = torch.arange(weighted.x.shape[0], device=weighted.x.device)
         if select == "mean":
-            plans = weighted.mean()
-            if conditions is not None:
-                plans = conditions.to(plans.device).apply(plans)
-            if self.likelihood is None:
-                return plans, torch.zeros(plans.shape[0])
-            return plans, score_windows(self.likelihood, plans[:, None])[:, 0]
+            return self._averaged(weighted.mean(), conditions)
         pick = multinomial_pick(weighted.log_weights, generator)
         return weighted.x[rows, pick], weighted.log_likelihood[rows, pick]
+
+    def _averaged(self, plans: Tensor, conditions: Conditions | None) -> tuple[Tensor, Tensor]:
+        """An average of candidates (B, H, D) with its constraints restored, and its log-likelihood (B,)."""
+        if conditions is not None:
+            plans = conditions.to(plans.device).apply(plans)
+        if self.likelihood is None:
+            return plans, torch.zeros(plans.shape[0])
+        return plans, score_windows(self.likelihood, plans[:, None])[:, 0]

@@ -323,6 +323,9 @@ def check_planner_config(config: PlannerConfig, prior: TrainedPrior) -> None:
                         f"{prior.horizon}), got {config.arrival_steps}")
     if config.reward == "return_model" and not config.return_model:
         raise UserError("planner.reward=return_model needs planner.return_model=<train-return-model run folder>")
+    if config.reward == "none" and config.posterior.select == "elite_mean":
+        raise UserError("planner.posterior.select=elite_mean ranks plans by a reward, but planner.reward=none; set "
+                        "planner.reward (goal_distance, return_model, learned_reward) or use select=draw|mean")
     if config.reward == "learned_reward" and not config.reward_model:
         raise UserError("planner.reward=learned_reward needs planner.reward_model=<train-reward run folder>")
     if config.action == "inverse_dynamics" and prior.inverse_dynamics is None:

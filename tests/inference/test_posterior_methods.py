@@ -197,6 +197,8 @@ def test_elite_mean_spans_best_of_n_to_the_mean_of_all():
 def test_methods_other_than_prior_need_a_likelihood():
     with pytest.raises(UserError, match="likelihood"):
         PosteriorSampler(gaussian_prior(), None, PosteriorConfig(method="smc"))
+    with pytest.raises(UserError, match="elite_mean"):
+        PosteriorSampler(gaussian_prior(), None, PosteriorConfig(method="prior", select="elite_mean"))
 
 
 def test_clipped_guidance_is_counted_per_problem():
