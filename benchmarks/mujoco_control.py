@@ -125,7 +125,7 @@ def main() -> None:
                          "normalized_se": metrics["normalized_score_se"],
                          "actions_per_second": metrics["actions_per_second"]}
             write(name, rows, args, meta, time.perf_counter() - started)
-        if wanted("control rate"):  # the pipeline's planner and the best-scoring planner row, timed alone
+        if wanted("control rate"):  # the pipeline's planner and the best-scoring planner row
             scored = json.loads((RESULTS / "mujoco_control_cpu.json").read_text())["datasets"][name]["rows"]
             best = max((r for r in variants if r in scored), key=lambda r: scored[r]["normalized_mean"])
             prior = load_prior(work / name / "prior")
