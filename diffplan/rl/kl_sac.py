@@ -58,7 +58,7 @@ class KLRegularisedSAC(Learner):
 
     @property
     def alpha(self) -> float:
-        return float(self.log_alpha.exp())
+        return float(self.log_alpha.detach().exp())
 
     def optimizer_groups(self):
         groups = {"behaviour_prior": self.behaviour_prior.parameters(), "critic": self.critic.parameters(),

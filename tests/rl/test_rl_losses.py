@@ -50,3 +50,29 @@ def test_soft_value_regression_minimiser_is_log_mean_exp():
 def test_expectile_loss_weights_positive_errors_by_tau():
     assert math.isclose(expectile_loss(torch.tensor([1.0]), 0.7).item(), 0.7, rel_tol=1e-6)
     assert math.isclose(expectile_loss(torch.tensor([-1.0]), 0.7).item(), 0.3, rel_tol=1e-6)
+
+
+def test_tuned_temperature_rises_when_the_kl_exceeds_its_budget_and_logs_without_warnings():
+    import warnings
+
+    from diffplan.data.trajectory_buffer import Transitions
+    from diffplan.rl.kl_sac import KLRegularisedSAC
+    from diffplan.rl.rl_config import BehaviourPriorConfig, CriticConfig, KLSACConfig
+
+    torch.manual_seed(0)
+    learner = KLRegularisedSAC(3, 1, KLSACConfig(tune_alpha=True, target_kl=1e-6, actor_hidden_dims=[8]),
+                               CriticConfig(hidden_dims=[8]), BehaviourPriorConfig(hidden_dims=[8], warmup_steps=0))
+    optimizers = {name: torch.optim.Adam(params, lr=0.1) for name, params in learner.optimizer_groups().items()}
+
+    def optimize(name: str, loss: torch.Tensor) -> float:
+        optimizers[name].zero_grad()
+        loss.backward()
+        optimizers[name].step()
+        return loss.item()
+
+    batch = Transitions(states=torch.randn(32, 3), actions=torch.rand(32, 1) * 2 - 1, rewards=torch.randn(32),
+                        next_states=torch.randn(32, 3), terminals=torch.zeros(32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reading alpha of a tuned temperature must not warn
+        metrics = learner.training_step(batch, 0, optimize)
+    assert metrics["kl_estimate"] > 1e-6 and metrics["alpha"] > 0.1  # KL above budget: the dual raises alpha
