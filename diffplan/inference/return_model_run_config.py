@@ -35,6 +35,11 @@ class ReturnModelRunConfig:
         prior_run: run folder or checkpoint of the prior whose windows this model scores ("" = none).
         num_train_timesteps, beta_schedule: the noise schedule (taken from the prior when given).
         inpaint_goal: inpaint the window's last state too (taken from the prior when given).
+        expectile: tau of the regression's asymmetric squared loss |tau - 1[R < J]| (R - J)^2. At 0.5 J is the
+            mean return-to-go of the windows that look like x_t (the data's own policy continuing); above 0.5 an
+            upper expectile: the return of the better continuations the data shows after such windows (IQL's
+            in-sample value, Elastic Decision Transformer's return estimate), a value of a better policy than
+            the data's that stays within its support.
         run_dir: folder of the run (config, checkpoints, wandb logs).
     """
 
@@ -44,6 +49,7 @@ class ReturnModelRunConfig:
     num_train_timesteps: int = 20
     beta_schedule: str = "squaredcos_cap_v2"
     inpaint_goal: bool = False
+    expectile: float = 0.5
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     run_dir: str = "runs/value"
@@ -51,6 +57,8 @@ class ReturnModelRunConfig:
     def __post_init__(self) -> None:
         if self.beta_schedule not in BETA_SCHEDULES:
             raise UserError(f"unknown beta_schedule {self.beta_schedule!r}; use one of {', '.join(BETA_SCHEDULES)}")
+        if not 0.0 < self.expectile < 1.0:
+            raise UserError(f"expectile is {self.expectile}; set it in (0, 1) (0.5: the mean return-to-go)")
         if self.num_train_timesteps < 1:
             raise UserError(f"num_train_timesteps is {self.num_train_timesteps}; set it to a positive integer")
 

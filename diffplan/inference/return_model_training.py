@@ -27,7 +27,7 @@ def train_return_model(config: ReturnModelRunConfig, run_dir, resume: bool = Fal
     model.set_return_statistics(buffer.returns_to_go[buffer.window_starts])
     schedule = DDPMScheduler(num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule)
     learner = ReturnModelLearner(model, schedule.alphas_cumprod, buffer.action_dim, config.inpaint_goal,
-                           buffer.model_metadata())
+                           buffer.model_metadata(), config.expectile)
     trainer, metrics = fit_and_record(learner, buffer.sample, config, run_dir, accelerator, "train-return-model",
                                       resume, progress)
     return {"run_dir": str(run_dir), "step": trainer.step, "data": buffer.describe(), **metrics}

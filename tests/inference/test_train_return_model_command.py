@@ -74,6 +74,7 @@ def test_train_value_from_a_dataset_and_from_a_prior_run(umaze, tmp_path, capsys
     ("model.dim_mults=[1,0]", "dim_mults"),
     ("beta_schedule=cosine", "beta_schedule"),
     ("prior_run=no/such/run", "no/such/run"),
+    ("expectile=1.0", "expectile is 1.0"),
 ])
 def test_bad_value_configs_are_one_line_errors(umaze, tmp_path, capsys, override, fragment):
     run_dir = tmp_path / "bad"
@@ -83,3 +84,41 @@ def test_bad_value_configs_are_one_line_errors(umaze, tmp_path, capsys, override
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and fragment in err, err
     assert not (run_dir / "checkpoints").exists()
+
+
+def test_expectile_above_a_half_fits_an_upper_expectile_of_the_returns():
+    """tau 0.5 is the squared error (J -> the mean return); tau 0.9 puts J above it, at the 0.9-expectile."""
+    from types import SimpleNamespace
+
+    from diffplan.inference.return_model import ReturnModel, ReturnModelConfig
+    from diffplan.inference.return_model_learner import ReturnModelLearner
+
+    torch.manual_seed(0)
+    returns = torch.randn(512) * 2.0 + 5.0  # the same windows, returns spread by what follows them
+    x0 = torch.zeros(512, 8, 3)
+    batch = SimpleNamespace(x=x0, mask=torch.ones(512, 8, dtype=torch.bool), returns=returns)
+    fits = {}
+    for tau in (0.5, 0.9):
+        model = ReturnModel(ReturnModelConfig(transition_dim=3, horizon=8, dim=8, dim_mults=[1, 2], n_groups=4))
+        model.set_return_statistics(returns)
+        learner = ReturnModelLearner(model, torch.linspace(0.99, 0.5, 4), 1, False, {}, expectile=tau)
+        optimizer = torch.optim.Adam(learner.parameters(), lr=1e-2)
+
+        def optimize(name: str, loss: torch.Tensor, optimizer=optimizer) -> float:
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss.item()
+
+        for step in range(150):
+            learner.training_step(batch, step, optimize)
+        with torch.no_grad():
+            fits[tau] = model(x0[:256], torch.zeros(256, dtype=torch.long)).mean().item()
+    sorted_returns = returns.sort().values
+    # the exact tau-expectile of the returns: the root of  tau E[(R - e)+] = (1 - tau) E[(e - R)+]
+    grid = torch.linspace(4.0, 9.0, 2001)
+    gap = [(0.9 * (returns - e).clamp(min=0).mean() - 0.1 * (e - returns).clamp(min=0).mean()).abs() for e in grid]
+    exact = grid[int(torch.stack(gap).argmin())].item()
+    assert abs(fits[0.5] - returns.mean().item()) < 0.15
+    assert abs(fits[0.9] - exact) < 0.2 and exact > returns.mean().item() + 1.0
+    assert sorted_returns[0] < fits[0.9] < sorted_returns[-1]
