@@ -109,15 +109,20 @@ class ReturnModel(nn.Module):
 class ReturnLikelihood:
     """log p(O | x_t) = J(x_t, t) / alpha, the likelihood of a return model (differentiable in x_t).
 
+    With ``standardised`` J is measured in standard deviations of the returns-to-go it was trained on,
+    (J − mean) / std: alpha (and a guidance scale) then mean the same on every dataset, whatever its reward
+    units and spread of returns. The constant shift changes no gradient, ranking or self-normalised weight.
     Use it with ``through_denoiser=False``: J was trained on noisy windows at their noise level.
     """
 
-    def __init__(self, model: ReturnModel, alpha: float = 1.0) -> None:
+    def __init__(self, model: ReturnModel, alpha: float = 1.0, standardised: bool = False) -> None:
         if not alpha > 0:
             raise UserError(f"temperature alpha is {alpha}; use a positive number")
         self.model = model
         self.alpha = float(alpha)
+        self.standardised = standardised
 
     def log_likelihood(self, x: Tensor, t: Tensor) -> Tensor:
         """x: (B, H, D) normalised windows at noise level t (B,) -> (B,)."""
-        return self.model(x, t) / self.alpha
+        value = self.model.standardised(x, t) if self.standardised else self.model(x, t)
+        return value / self.alpha

@@ -32,9 +32,9 @@ class TrainedReturnModel:
     inpaint_goal: bool
     step: int
 
-    def likelihood(self, alpha: float = 1.0) -> ReturnLikelihood:
-        """log p(O | x_t) = J(x_t, t) / alpha."""
-        return ReturnLikelihood(self.model, alpha)
+    def likelihood(self, alpha: float = 1.0, standardised: bool = False) -> ReturnLikelihood:
+        """log p(O | x_t) = J(x_t, t) / alpha (J in return-std units with ``standardised``)."""
+        return ReturnLikelihood(self.model, alpha, standardised)
 
     @property
     def alphas_cumprod(self) -> torch.Tensor:

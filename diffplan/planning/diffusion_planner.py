@@ -115,7 +115,7 @@ class DiffusionPlanner:
             reward = goal_distance_reward(goals, config.goal_state_dims)
             return KnownReward(reward, self.prior.action_dim, self.prior.normalizer, alpha=config.alpha)
         if config.reward == "return_model":
-            return self.return_model.likelihood(config.alpha)
+            return self.return_model.likelihood(config.alpha, standardised=config.return_units == "std")
         if config.reward == "learned_reward":
             return self.learned_reward.likelihood(self.prior.normalizer, config.alpha)
         return None
@@ -323,6 +323,9 @@ def check_planner_config(config: PlannerConfig, prior: TrainedPrior) -> None:
                         f"{prior.horizon}), got {config.arrival_steps}")
     if config.reward == "return_model" and not config.return_model:
         raise UserError("planner.reward=return_model needs planner.return_model=<train-return-model run folder>")
+    if config.return_units == "std" and config.reward != "return_model":
+        raise UserError(f"planner.return_units=std measures a return model's J in return standard deviations, but "
+                        f"planner.reward={config.reward}; set return_units=return or reward=return_model")
     if config.reward == "none" and config.posterior.select == "elite_mean":
         raise UserError("planner.posterior.select=elite_mean ranks plans by a reward, but planner.reward=none; set "
                         "planner.reward (goal_distance, return_model, learned_reward) or use select=draw|mean")

@@ -23,6 +23,10 @@ class PlannerConfig:
             ``return_model`` (a ``train-return-model`` run's J(x_t, t)) or ``learned_reward`` (a ``train-reward``
             run's r_phi).
         alpha: temperature of the likelihood.
+        return_units: ``reward: return_model`` only: J in the dataset's return units (``return``) or in standard
+            deviations of the returns-to-go it was trained on (``std``), which makes alpha and
+            ``posterior.guidance_scale`` mean the same on every dataset (a random-heavy dataset's returns spread
+            wider; a pendulum's are hundreds where a reacher's are a few).
         return_model: run folder or checkpoint of ``diffplan train-return-model`` (for ``reward: return_model``).
         reward_model: run folder or checkpoint of ``diffplan train-reward`` (for ``reward: learned_reward``).
         warm_start: start each new plan from the previous one, shifted and re-noised
@@ -68,6 +72,7 @@ class PlannerConfig:
     posterior: PosteriorConfig = field(default_factory=unguided)
     reward: Literal["none", "goal_distance", "return_model", "learned_reward"] = "none"
     alpha: float = 1.0
+    return_units: Literal["return", "std"] = "return"
     return_model: str = ""
     reward_model: str = ""
     warm_start: bool = False

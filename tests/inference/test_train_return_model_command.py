@@ -45,6 +45,12 @@ def test_train_value_from_a_dataset_and_from_a_prior_run(umaze, tmp_path, capsys
     (grad,) = torch.autograd.grad(values.sum(), x)
     assert values.shape == (3,) and torch.isfinite(values).all() and torch.isfinite(grad).all()
     assert abs(float(trained.model.return_shift)) > 0  # targets standardised with the data's returns
+    # in return-std units: (J - mean) / std / alpha, the same gradient up to the factor 1 / std
+    shift, scale = float(trained.model.return_shift), float(trained.model.return_scale)
+    in_std = trained.likelihood(alpha=0.5, standardised=True).log_likelihood(x, torch.tensor([0, 5, 9]))
+    assert torch.allclose(in_std, (values * 0.5 - shift) / scale / 0.5, atol=1e-4)
+    (grad_std,) = torch.autograd.grad(in_std.sum(), x)
+    assert torch.allclose(grad_std, grad / scale, atol=1e-5) and scale != 1.0
 
     # A prior run: the value model takes its windows, schedule and inpainting from it.
     prior_dir = tmp_path / "prior"
