@@ -65,6 +65,10 @@ def planners(particles: int) -> dict[str, list[str]]:
         f"diffplan: guided as Diffuser (scale 0.1), elite mean of the best quarter of {particles} by J, first action": [
             "posterior.method=guided", "posterior.guidance_scale=0.1", "posterior.min_noise_level=2",
             "posterior.select=elite_mean", "posterior.through_denoiser=false"],
+        f"diffplan: guided as Diffuser (scale 0.3 per return std), elite mean of the best quarter of {particles} by J, "
+        "first action": ["return_units=std", "posterior.method=guided", "posterior.guidance_scale=0.3",
+                         "posterior.min_noise_level=2", "posterior.select=elite_mean",
+                         "posterior.through_denoiser=false"],
         f"diffplan: SMC with the return model as twist ({particles} particles), first action": [
             "posterior.method=smc", "posterior.through_denoiser=false", "posterior.select=draw"],
         f"diffplan: mean of {particles} prior plans weighted by exp(J) (MPPI), first action": [
