@@ -33,6 +33,7 @@ from diffplan.planning.goal_reward import goal_distance_reward
 from diffplan.planning.path_pursuit import pursuit_actions
 from diffplan.planning.planner_config import PlannerConfig
 from diffplan.prior.prior_checkpoint import TrainedPrior, load_prior
+from diffplan.rl.critic_checkpoint import load_critic
 
 
 @dataclass
@@ -94,6 +95,12 @@ class DiffusionPlanner:
             else None
         self.learned_reward = load_reward(config.reward_model, self.device) if config.reward == "learned_reward" \
             else None
+        self.critic = load_critic(config.critic, self.device) if config.reward == "critic" else None
+        if self.critic is not None and (self.critic.state_dim, self.critic.action_dim) != (
+                prior.config.model.transition_dim - prior.action_dim, prior.action_dim):
+            raise UserError(f"planner.critic '{config.critic}' was trained on {self.critic.dataset_id}, whose states "
+                            f"and actions do not match the prior's ({prior.config.data.dataset_id}); pass a train-rl "
+                            "run of the prior's dataset")
         self.support = DataSupport.of_dataset(prior.config.data.dataset_id, prior.layout,
                                               config.waypoint_position_dims, config.support_resolution) \
             if config.support_resolution > 0 else None
@@ -118,6 +125,8 @@ class DiffusionPlanner:
             return self.return_model.likelihood(config.alpha, standardised=config.return_units == "std")
         if config.reward == "learned_reward":
             return self.learned_reward.likelihood(self.prior.normalizer, config.alpha)
+        if config.reward == "critic":
+            return self.critic.likelihood(self.prior.normalizer, self.prior.action_dim, config.alpha)
         return None
 
     def sample_plans(self, states: torch.Tensor, goals: torch.Tensor | None = None,
@@ -328,9 +337,11 @@ def check_planner_config(config: PlannerConfig, prior: TrainedPrior) -> None:
                         f"planner.reward={config.reward}; set return_units=return or reward=return_model")
     if config.reward == "none" and config.posterior.select == "elite_mean":
         raise UserError("planner.posterior.select=elite_mean ranks plans by a reward, but planner.reward=none; set "
-                        "planner.reward (goal_distance, return_model, learned_reward) or use select=draw|mean")
+                        "planner.reward (goal_distance, return_model, learned_reward, critic) or use select=draw|mean")
     if config.reward == "learned_reward" and not config.reward_model:
         raise UserError("planner.reward=learned_reward needs planner.reward_model=<train-reward run folder>")
+    if config.reward == "critic" and not config.critic:
+        raise UserError("planner.reward=critic needs planner.critic=<train-rl run folder (awr or kl_sac)>")
     if config.action == "inverse_dynamics" and prior.inverse_dynamics is None:
         raise UserError("planner.action=inverse_dynamics needs a prior trained with an inverse-dynamics model; "
                         "retrain with inverse_dynamics.hidden_dims=[256,256] or use action=first_action|waypoints")

@@ -20,8 +20,9 @@ class PlannerConfig:
         posterior: the sampler (method, solver, steps, guidance, particles, selection, warm start).
         reward: the likelihood p(O | tau) ∝ exp(Σ r / alpha): ``none`` (prior samples only),
             ``goal_distance`` (r = exp(−‖position − goal‖), PointMaze's dense reward, known in closed form),
-            ``return_model`` (a ``train-return-model`` run's J(x_t, t)) or ``learned_reward`` (a ``train-reward``
-            run's r_phi).
+            ``return_model`` (a ``train-return-model`` run's J(x_t, t)), ``learned_reward`` (a ``train-reward``
+            run's r_phi) or ``critic`` (a ``train-rl`` run's Q(s_0, a_0) of the plan's first row: the value of
+            the offline-RL policy that would continue it, :mod:`~diffplan.inference.critic_likelihood`).
         alpha: temperature of the likelihood.
         return_units: ``reward: return_model`` only: J in the dataset's return units (``return``) or in standard
             deviations of the returns-to-go it was trained on (``std``), which makes alpha and
@@ -29,6 +30,7 @@ class PlannerConfig:
             wider; a pendulum's are hundreds where a reacher's are a few).
         return_model: run folder or checkpoint of ``diffplan train-return-model`` (for ``reward: return_model``).
         reward_model: run folder or checkpoint of ``diffplan train-reward`` (for ``reward: learned_reward``).
+        critic: run folder or checkpoint of ``diffplan train-rl`` (AWR or KL-SAC, for ``reward: critic``).
         warm_start: start each new plan from the previous one, shifted and re-noised
             (``posterior.warm_start_noise_level``).
         replan_every: plan again after this many environment steps; 0 = plan once per episode (Diffuser's
@@ -70,11 +72,12 @@ class PlannerConfig:
     """
 
     posterior: PosteriorConfig = field(default_factory=unguided)
-    reward: Literal["none", "goal_distance", "return_model", "learned_reward"] = "none"
+    reward: Literal["none", "goal_distance", "return_model", "learned_reward", "critic"] = "none"
     alpha: float = 1.0
     return_units: Literal["return", "std"] = "return"
     return_model: str = ""
     reward_model: str = ""
+    critic: str = ""
     warm_start: bool = False
     replan_every: int = 0
     min_goal_steps: int = 16

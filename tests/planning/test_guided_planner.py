@@ -40,7 +40,8 @@ def test_planner_settings_that_do_not_fit_the_prior(prior_run, tmp_path):
                                ("planner.reward=return_model", "planner.return_model"),
                                ("planner.goal_state_dims=[7]", "outside the prior's 4 state dimensions"),
                                ("planner.posterior.select=elite_mean", "ranks plans by a reward"),
-                               ("planner.return_units=std", "return_units=std measures a return model")]:
+                               ("planner.return_units=std", "return_units=std measures a return model"),
+                               ("planner.reward=critic", "planner.critic=<train-rl run")]:
         config = load_config(EvaluationConfig, None, ["episodes=1", "tracking.mode=disabled", override])
         with pytest.raises(UserError, match=fragment):
             evaluate_checkpoint(prior_run, config)

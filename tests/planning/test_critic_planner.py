@@ -1,0 +1,93 @@
+"""Plans ranked by an offline critic: Q(s_0, a_0) of a ``train-rl`` run as the planner's likelihood, on a real
+Reacher-v5 dataset, and the checks that refuse a critic that cannot read the prior's plans."""
+
+from __future__ import annotations
+
+import minari
+import pytest
+import torch
+
+from diffplan.cli import main
+from diffplan.data.normalizer import AffineNormalizer
+from diffplan.errors import UserError
+from diffplan.inference.critic_likelihood import CriticLikelihood
+from diffplan.inference.posterior_config import PosteriorConfig
+from diffplan.planning.diffusion_planner import DiffusionPlanner
+from diffplan.planning.planner_config import PlannerConfig
+from diffplan.rl.action_bounds import ActionBounds
+from diffplan.rl.critics import TwinQ
+from diffplan.training.trained_state import read_trained
+
+TINY_PRIOR = ["data.device=cpu", "model.dim=8", "model.dim_mults=[1,2]", "trainer.steps=4",
+              "trainer.checkpoint_every=4", "trainer.batch_size=8", "tracking.mode=disabled"]
+TINY_RL = ["algorithm=kl_sac", "trainer.steps=40", "trainer.batch_size=32", "trainer.checkpoint_every=40",
+           "behaviour_prior.warmup_steps=10", "behaviour_prior.hidden_dims=[16]", "critic.hidden_dims=[16]",
+           "kl_sac.actor_hidden_dims=[16]", "evaluation.episodes=1", "tracking.mode=disabled", "data.device=cpu"]
+
+
+@pytest.fixture(scope="module")
+def reacher_runs(tmp_path_factory):
+    """A tiny Reacher medium prior and a tiny KL-SAC run on the same dataset, and their Minari root."""
+    root = tmp_path_factory.mktemp("reacher-critic")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MINARI_DATASETS_PATH", str(root / "minari"))
+        assert main(["--quiet", "collect", "reacher-medium", "--steps", "1000", "--eval-episodes", "2"]) == 0
+        assert main(["--quiet", "train-prior", "prior-reacher-medium", *TINY_PRIOR, "--run-dir",
+                     str(root / "prior")]) == 0
+        assert main(["--quiet", "train-rl", "rl-reacher-medium", *TINY_RL, "--run-dir", str(root / "kl_sac"),
+                     "--no-progress"]) == 0
+    return root
+
+
+def test_critic_likelihood_is_q_of_the_first_row_in_the_critics_units():
+    torch.manual_seed(0)
+    critic = TwinQ(3, 2, [16]).requires_grad_(False)
+    rows = AffineNormalizer("gaussian", torch.tensor([0.5, -1.0, 1.0, 2.0, 3.0]),
+                            torch.tensor([2.0, 0.5, 3.0, 1.0, 4.0]))
+    states = AffineNormalizer("gaussian", torch.tensor([-1.0, 0.0, 1.0]), torch.tensor([0.5, 2.0, 1.5]))
+    bounds = ActionBounds(torch.tensor([-2.0, 0.0]), torch.tensor([2.0, 4.0]))
+    likelihood = CriticLikelihood(critic, rows, 2, states, bounds, alpha=0.5)
+    x = torch.randn(6, 4, 5, requires_grad=True)
+    first = rows.unnormalize(x[:, 0].detach())
+    unit = torch.stack([first[:, 0] / 2.0, (first[:, 1] - 2.0) / 2.0], -1).clamp(-1, 1)
+    q = torch.minimum(*critic(states.normalize(first[:, 2:]), unit))
+    value = likelihood.log_likelihood(x, torch.zeros(6, dtype=torch.long))
+    torch.testing.assert_close(value, q / 0.5)
+    value.sum().backward()
+    assert x.grad[:, 1:].abs().max() == 0 and x.grad[:, 0, 2:].abs().max() > 0  # only the first row counts
+    with pytest.raises(UserError, match="alpha"):
+        CriticLikelihood(critic, rows, 2, states, bounds, alpha=0.0)
+
+
+def test_planner_keeps_the_plan_of_highest_critic_value(reacher_runs, monkeypatch):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(reacher_runs / "minari"))
+    config = PlannerConfig(reward="critic", critic=str(reacher_runs / "kl_sac"), action="first_action",
+                           posterior=PosteriorConfig(method="best_of_n", particles=8, num_steps=4,
+                                                     select="most_likely"))
+    planner = DiffusionPlanner.from_pretrained(reacher_runs / "prior", config)
+    dataset = minari.load_dataset("local/mujoco/reacher/medium-v0")
+    starts = torch.as_tensor(next(iter(dataset)).observations[:3], dtype=torch.float32)
+    samples = planner.sample_plans(starts)
+    # Q by hand from the checkpoint's weights, on the candidates' first rows in environment units
+    state = read_trained(reacher_runs / "kl_sac")
+    critic = state.load_part(TwinQ(10, 2, [16]), "critic.")
+    state_normalizer = AffineNormalizer.from_state_dict(state.metadata["state_normalizer"])
+    first = samples.candidates[:, :, 0]  # (B, N, A + S)
+    with torch.no_grad():
+        q = critic.minimum(state_normalizer.normalize(first[..., 2:]), first[..., :2].clamp(-1, 1))
+    torch.testing.assert_close(samples.candidate_log_likelihood, q, rtol=1e-4, atol=1e-4)
+    best = q.argmax(1)
+    torch.testing.assert_close(samples.plans, samples.candidates[torch.arange(3), best])
+    torch.testing.assert_close(samples.plans[:, 0, 2:], starts)  # the current state is inpainted
+
+
+def test_a_critic_of_another_task_is_refused_in_one_line(reacher_runs, tmp_path, monkeypatch, capsys):
+    assert main(["--quiet", "collect", "pendulum-medium", "--steps", "1000", "--eval-episodes", "2"]) == 0
+    assert main(["--quiet", "train-rl", "rl-pendulum-medium", *TINY_RL, "--run-dir", str(tmp_path / "rl"),
+                 "--no-progress"]) == 0
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(reacher_runs / "minari"))
+    capsys.readouterr()
+    assert main(["--quiet", "evaluate", str(reacher_runs / "prior"), "episodes=1", "tracking.mode=disabled",
+                 "planner.reward=critic", f"planner.critic={tmp_path / 'rl'}", "planner.action=first_action"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "do not match the prior's" in err[0]
