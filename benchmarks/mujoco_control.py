@@ -6,7 +6,8 @@ the config), evaluates diffplan's value planners at every step (best-of-N by the
 plan's first action or through the prior's inverse dynamics, or on the mean of the best quarter by J: the
 cross-entropy method's elite mean; guidance by it (one plan, and as Diffuser does: scale 0.1 on 16 candidates, the
 best by J kept or the elite mean); SMC with it as the twist; the mean of prior plans weighted by exp(J / alpha) as
-MPPI does; first action), trains diffplan's AWR and KL-SAC (``diffplan train-rl``) and, in the
+MPPI does; first action), trains diffplan's AWR and KL-SAC (``diffplan train-rl``), then ranks the prior's plans by
+KL-SAC's critic Q(s, a_0) (``planner.reward=critic``, IDQL's selection) and, in the
 d3rlpy venv of ``benchmarks/offline_rl.py``, d3rlpy's BC, IQL and TD3+BC on the same transitions, and scores
 everything on episodes 0..N-1 of the dataset's eval env (normalised x 100 by the dataset's reference scores: the
 noise-free expert and random actions), beside the expert, random and zero actions on the same episodes. Rows are
@@ -76,6 +77,12 @@ def planners(particles: int) -> dict[str, list[str]]:
     }
 
 
+def critic_planners(particles: int, run: Path) -> dict[str, list[str]]:
+    """Planner rows that rank the prior's plans by the critic of the run's KL-SAC (trained first)."""
+    return {f"diffplan: best-of-{particles} by KL-SAC's critic Q(s, a_0), first action": [
+        "reward=critic", f"critic={run / 'kl_sac'}"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
@@ -89,78 +96,98 @@ def main() -> None:
     parser.add_argument("--overrides", nargs="*", default=[], metavar="key=value",
                         help="overrides of every pipeline config (budgets: prior.trainer.steps=..., ...)")
     args = parser.parse_args()
+    for name in args.datasets:
+        benchmark_dataset(name, args)
+
+
+def benchmark_dataset(name: str, args: argparse.Namespace) -> None:
+    """Every row of dataset ``name`` that ``args.only`` asks for (all by default), written as it is scored."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
     work = Path(args.work)
+
     def wanted(row: str) -> bool:
         return args.only is None or any(part in row for part in args.only)
 
-    for name in args.datasets:
-        rows: dict[str, dict] = {}
-        export = work / f"{name}.npz"
-        export.parent.mkdir(parents=True, exist_ok=True)
-        common = [*args.overrides, f"evaluation.episodes={args.episodes}", "evaluation.baselines=[expert,random,zero]"]
-        config = load_config(PipelineConfig, config_path(f"pipeline-{name}"), common)
-        started = time.perf_counter()
-        variants = planners(config.evaluation.planner.posterior.particles)
-        pipeline_row = next(iter(variants))  # the pipeline's own planner, evaluated by run_pipeline
-        measured = work / name / "metrics.json"
-        if wanted(pipeline_row) or not measured.exists():
-            summary = run_pipeline(config, work / name)  # collects, trains the prior and the return model
-        else:  # a rerun for other rows keeps the pipeline's evaluation of the run folder
-            summary = json.loads(measured.read_text())
-        meta = export_transitions(DATASETS[name], None, export)
-        peer = subprocess.Popen(["bash", "-c", " && ".join(
-            f"{args.d3rlpy_python} {ROOT / 'benchmarks/d3rlpy_offline_rl_worker.py'} --data {export} --algo {algo} "
-            f"--steps {args.rl_steps} --episodes {args.episodes} --seed 0" for algo in PEERS
-            if wanted(f"d3rlpy {algo}")) or "true"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        for baseline, scores in summary["baselines"].items():
-            rows[baseline] = {"normalized_mean": scores["normalized_score_mean"],
-                              "normalized_se": scores["normalized_score_se"]}
-        rows[pipeline_row] = {"normalized_mean": summary["normalized_score_mean"],
-                              "normalized_se": summary["normalized_score_se"],
-                              "actions_per_second": summary["actions_per_second"]}
+    rows: dict[str, dict] = {}
+    export = work / f"{name}.npz"
+    export.parent.mkdir(parents=True, exist_ok=True)
+    common = [*args.overrides, f"evaluation.episodes={args.episodes}", "evaluation.baselines=[expert,random,zero]"]
+    config = load_config(PipelineConfig, config_path(f"pipeline-{name}"), common)
+    started = time.perf_counter()
+    particles = config.evaluation.planner.posterior.particles
+    variants = planners(particles)
+    critic_rows = critic_planners(particles, work / name)
+    planner_rows = {**variants, **critic_rows}
+    pipeline_row = next(iter(variants))  # the pipeline's own planner, evaluated by run_pipeline
+    measured = work / name / "metrics.json"
+    if wanted(pipeline_row) or not measured.exists():
+        summary = run_pipeline(config, work / name)  # collects, trains the prior and the return model
+    else:  # a rerun for other rows keeps the pipeline's evaluation of the run folder
+        summary = json.loads(measured.read_text())
+    meta = export_transitions(DATASETS[name], None, export)
+    peer = subprocess.Popen(["bash", "-c", " && ".join(
+        f"{args.d3rlpy_python} {ROOT / 'benchmarks/d3rlpy_offline_rl_worker.py'} --data {export} --algo {algo} "
+        f"--steps {args.rl_steps} --episodes {args.episodes} --seed 0" for algo in PEERS
+        if wanted(f"d3rlpy {algo}")) or "true"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for baseline, scores in summary["baselines"].items():
+        rows[baseline] = {"normalized_mean": scores["normalized_score_mean"],
+                          "normalized_se": scores["normalized_score_se"]}
+    rows[pipeline_row] = {"normalized_mean": summary["normalized_score_mean"],
+                          "normalized_se": summary["normalized_score_se"],
+                          "actions_per_second": summary["actions_per_second"]}
+    write(name, rows, args, meta, time.perf_counter() - started)
+
+    def evaluate_planner(row: str, overrides: list[str]) -> None:
+        metrics = evaluate_checkpoint(work / name / "prior", planner_evaluation(name, work, common, overrides))
+        rows[row] = {"normalized_mean": metrics["normalized_score_mean"],
+                     "normalized_se": metrics["normalized_score_se"],
+                     "actions_per_second": metrics["actions_per_second"]}
         write(name, rows, args, meta, time.perf_counter() - started)
-        for row, overrides in variants.items():
-            if row == pipeline_row or not wanted(row):
-                continue
-            metrics = evaluate_checkpoint(work / name / "prior", planner_evaluation(name, work, common, overrides))
-            rows[row] = {"normalized_mean": metrics["normalized_score_mean"],
-                         "normalized_se": metrics["normalized_score_se"],
-                         "actions_per_second": metrics["actions_per_second"]}
-            write(name, rows, args, meta, time.perf_counter() - started)
-        if wanted("control rate"):  # the pipeline's planner and the best-scoring planner row
-            scored = json.loads((RESULTS / "mujoco_control_cpu.json").read_text())["datasets"][name]["rows"]
-            best = max((r for r in variants if r in scored), key=lambda r: scored[r]["normalized_mean"])
-            prior = load_prior(work / name / "prior")
-            for row in dict.fromkeys((pipeline_row, best)):
-                planner = planner_evaluation(name, work, common, variants[row]).planner
-                rows.setdefault(row, {})["control_rate"] = {
-                    f"{envs} env": actions_per_second(prior, planner, meta["eval_env"]["id"],
-                                                      {"max_episode_steps": args.rate_steps}, envs, args.rate_steps,
-                                                      "cpu") for envs in (1, 16)}
-                write(name, rows, args, meta, time.perf_counter() - started)
-        for algorithm in ("awr", "kl_sac"):
-            row = f"diffplan {algorithm.upper().replace('_', '-')} (train-rl, {args.rl_steps} steps)"
-            if not wanted(row):
-                continue
-            shutil.rmtree(work / name / algorithm, ignore_errors=True)  # retrained in every run that asks for it
-            result = train_rl_run(f"rl-{name}", [
-                f"algorithm={algorithm}", f"trainer.steps={args.rl_steps}",
-                f"behaviour_prior.warmup_steps={min(2000, args.rl_steps // 2)}", f"evaluation.episodes={args.episodes}",
-                "evaluation.seed=0", "trainer.checkpoint_every=1000000", "tracking.mode=disabled"],
-                work / name / algorithm, env)
-            rows[row] = {**score(result["eval_returns"], meta["ref"]),
-                         "steps_per_second": result["gradient_steps_per_second"]}
-            write(name, rows, args, meta, time.perf_counter() - started)
-        out, _ = peer.communicate()
-        for line in out.splitlines():
-            if line.startswith("{"):
-                record = json.loads(line)
-                rows[f"d3rlpy {record['algo']} ({args.rl_steps} steps)"] = {
-                    **score(record["returns"], meta["ref"]), "steps_per_second": record["steps_per_second"],
-                    "d3rlpy": record["d3rlpy"]}
+
+    for row, overrides in variants.items():
+        if row == pipeline_row or not wanted(row):
+            continue
+        evaluate_planner(row, overrides)
+    for algorithm in ("awr", "kl_sac"):
+        row = f"diffplan {algorithm.upper().replace('_', '-')} (train-rl, {args.rl_steps} steps)"
+        if not wanted(row):
+            continue
+        shutil.rmtree(work / name / algorithm, ignore_errors=True)  # retrained in every run that asks for it
+        result = train_rl_run(f"rl-{name}", [
+            f"algorithm={algorithm}", f"trainer.steps={args.rl_steps}",
+            f"behaviour_prior.warmup_steps={min(2000, args.rl_steps // 2)}", f"evaluation.episodes={args.episodes}",
+            "evaluation.seed=0", "trainer.checkpoint_every=1000000", "tracking.mode=disabled"],
+            work / name / algorithm, env)
+        rows[row] = {**score(result["eval_returns"], meta["ref"]),
+                     "steps_per_second": result["gradient_steps_per_second"]}
         write(name, rows, args, meta, time.perf_counter() - started)
+    for row, overrides in critic_rows.items():  # after the RL runs they read
+        if not wanted(row):
+            continue
+        if not list((work / name / "kl_sac" / "checkpoints").glob("step_*.pt")):
+            print(f"{name}: no KL-SAC run in {work / name / 'kl_sac'}; skipped '{row}'", file=sys.stderr)
+            continue
+        evaluate_planner(row, overrides)
+    if wanted("control rate"):  # the pipeline's planner and the best-scoring planner row
+        scored = json.loads((RESULTS / "mujoco_control_cpu.json").read_text())["datasets"][name]["rows"]
+        best = max((r for r in planner_rows if r in scored), key=lambda r: scored[r]["normalized_mean"])
+        prior = load_prior(work / name / "prior")
+        for row in dict.fromkeys((pipeline_row, best)):
+            planner = planner_evaluation(name, work, common, planner_rows[row]).planner
+            rows.setdefault(row, {})["control_rate"] = {
+                f"{envs} env": actions_per_second(prior, planner, meta["eval_env"]["id"],
+                                                  {"max_episode_steps": args.rate_steps}, envs, args.rate_steps,
+                                                  "cpu") for envs in (1, 16)}
+            write(name, rows, args, meta, time.perf_counter() - started)
+    out, _ = peer.communicate()
+    for line in out.splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            rows[f"d3rlpy {record['algo']} ({args.rl_steps} steps)"] = {
+                **score(record["returns"], meta["ref"]), "steps_per_second": record["steps_per_second"],
+                "d3rlpy": record["d3rlpy"]}
+    write(name, rows, args, meta, time.perf_counter() - started)
 
 
 def planner_evaluation(name: str, work: Path, common: list[str], overrides: list[str]) -> EvaluationConfig:
