@@ -44,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-plans", type=int, default=4,
                         help="plans per problem, each from its own sampler run: posterior draws with "
                              "planner.posterior.select=draw (the default) and method smc or importance (guided: "
-                             "approximate draws); select=most_likely, mean or elite_mean, and method best_of_n, "
-                             "optimise instead of sampling")
+                             "approximate draws); select=most_likely, mean, elite_mean or elite_mode, and method "
+                             "best_of_n, optimise instead of sampling")
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -21,6 +21,15 @@ def select_best(candidates: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
     return candidates[rows, best], values[rows, best]
 
 
+def elites(candidates: Tensor, values: Tensor, fraction: float) -> Tensor:
+    """The ``ceil(fraction * N)`` highest-valued windows of each problem: (B, N, H, D), (B, N) -> (B, k, H, D)."""
+    values = torch.nan_to_num(values, nan=-torch.inf)
+    k = min(values.shape[1], max(1, math.ceil(fraction * values.shape[1])))
+    top = values.topk(k, dim=1).indices
+    rows = torch.arange(candidates.shape[0], device=candidates.device)[:, None]
+    return candidates[rows, top]
+
+
 def elite_mean(candidates: Tensor, values: Tensor, fraction: float) -> Tensor:
     """Mean of the ``ceil(fraction * N)`` highest-valued windows of each problem: (B, N, H, D), (B, N) -> (B, H, D).
 
@@ -28,8 +37,4 @@ def elite_mean(candidates: Tensor, values: Tensor, fraction: float) -> Tensor:
     J ranks alike keeps the choice and divides the variance of what J cannot tell apart (the data's action
     noise) by k.
     """
-    values = torch.nan_to_num(values, nan=-torch.inf)
-    k = min(values.shape[1], max(1, math.ceil(fraction * values.shape[1])))
-    top = values.topk(k, dim=1).indices
-    rows = torch.arange(candidates.shape[0], device=candidates.device)[:, None]
-    return candidates[rows, top].mean(dim=1)
+    return elites(candidates, values, fraction).mean(dim=1)

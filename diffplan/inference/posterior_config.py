@@ -10,7 +10,7 @@ from diffplan.inference.smc import SMC_NOISE
 from diffplan.prior.sampling import SCHEDULERS
 
 METHODS = ("guided", "smc", "best_of_n", "importance", "prior")
-SELECTIONS = ("draw", "most_likely", "mean", "elite_mean")
+SELECTIONS = ("draw", "most_likely", "mean", "elite_mean", "elite_mode")
 
 
 @dataclass
@@ -48,8 +48,12 @@ class PosteriorConfig:
             and does not sample), ``mean`` (the weighted mean, MPPI's plan: not a sample either), ``elite_mean``
             (the plain mean of the ``elite_fraction`` most likely candidates, the cross-entropy method's elite
             mean: an optimiser that averages out what the likelihood cannot tell apart, such as the data's action
-            noise).
-        elite_fraction: ``elite_mean``: the fraction of the candidates averaged (at least one).
+            noise), ``elite_mode`` (the mode of the elites' Gaussian N(mean, variance) times p(O | x): the elite
+            mean moved along the likelihood's gradient, each entry as far as the elites spread in it; see
+            :mod:`~diffplan.inference.elite_mode`).
+        elite_fraction: ``elite_mean`` and ``elite_mode``: the fraction of the candidates that are the elites (at
+            least one).
+        mode_steps: ``elite_mode``: L-BFGS iterations of the mode search (each a likelihood gradient or more).
         warm_start_noise_level: with a previous plan, re-noise it to this fraction of the training
             timesteps (0 = keep it, 1 = pure noise) and run only the solver steps from there.
         warm_start_shift: rows of the previous plan dropped (steps executed since it was made); the planner
@@ -58,7 +62,7 @@ class PosteriorConfig:
     What samples p(tau | O) and what optimises: ``smc`` and ``importance`` with ``select=draw`` draw from the
     posterior (exactly as the particles grow); ``prior`` draws from p(tau); ``guided`` draws from an
     approximation whose bias the weights of ``smc`` correct; ``best_of_n`` and ``select=most_likely`` return an
-    argmax, and ``select=mean`` and ``elite_mean`` an average: they optimise.
+    argmax, ``select=mean`` and ``elite_mean`` an average and ``elite_mode`` a mode: they optimise.
 
     Diffuser's guided planning: method guided, particles 64, guide_steps 2, min_noise_level 2, select most_likely,
     with its scale 0.1 applied to a variance (ours is applied to sqrt(1 - abar_t)).
@@ -77,8 +81,9 @@ class PosteriorConfig:
     eta: float = 1.0
     tweedie_directions: int = 3
     smc_noise: Literal["rqmc", "iid"] = "rqmc"
-    select: Literal["draw", "most_likely", "mean", "elite_mean"] = "draw"
+    select: Literal["draw", "most_likely", "mean", "elite_mean", "elite_mode"] = "draw"
     elite_fraction: float = 0.25
+    mode_steps: int = 20
     warm_start_noise_level: float = 0.5
     warm_start_shift: int = 1
 
@@ -91,6 +96,7 @@ class PosteriorConfig:
              f"smc_noise {self.smc_noise!r} is unknown; use one of {', '.join(SMC_NOISE)}"),
             (self.select in SELECTIONS, f"select {self.select!r} is unknown; use one of {', '.join(SELECTIONS)}"),
             (0 < self.elite_fraction <= 1, f"elite_fraction is {self.elite_fraction}; use a fraction in (0, 1]"),
+            (self.mode_steps >= 1, f"mode_steps is {self.mode_steps}; use 1 or more"),
             (self.num_steps >= 0, f"num_steps is {self.num_steps}; use a positive number (0 = all timesteps)"),
             (self.guide_steps >= 1, f"guide_steps is {self.guide_steps}; use 1 or more"),
             (self.min_noise_level >= 0, f"min_noise_level is {self.min_noise_level}; use a timestep >= 0"),

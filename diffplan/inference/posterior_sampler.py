@@ -15,6 +15,7 @@ from torch import Tensor
 
 from diffplan.errors import UserError
 from diffplan.inference.best_of_n import elite_mean, select_best
+from diffplan.inference.elite_mode import elite_mode
 from diffplan.inference.guidance import GradientGuidance
 from diffplan.inference.importance_resampling import importance_resample, prior_candidates, score_windows
 from diffplan.inference.likelihood import Likelihood
@@ -78,9 +79,9 @@ class PosteriorSampler:
         if likelihood is None and self.config.method != "prior":
             raise UserError(f"method {self.config.method!r} needs a likelihood (a reward or return model); "
                             "give one or use method prior")
-        if likelihood is None and self.config.select == "elite_mean":
-            raise UserError("select 'elite_mean' ranks candidates by a likelihood, and there is none; give a reward "
-                            "or return model, or use select draw or mean")
+        if likelihood is None and self.config.select in ("elite_mean", "elite_mode"):
+            raise UserError(f"select {self.config.select!r} ranks candidates by a likelihood, and there is none; give "
+                            "a reward or return model, or use select draw or mean")
         self.num_train_timesteps = int(prior.scheduler_config.num_train_timesteps)
 
     @property
@@ -186,6 +187,9 @@ class PosteriorSampler:
         if select == "elite_mean":
             return self._averaged(elite_mean(weighted.x, weighted.log_likelihood, self.config.elite_fraction),
                                   conditions)
+        if select == "elite_mode":
+            return self._averaged(elite_mode(weighted.x, weighted.log_likelihood, self.config.elite_fraction,
+                                             self.likelihood, self.config.mode_steps), conditions)
         if self.config.method == "best_of_n" or (select == "most_likely" and self.likelihood is not None):
             return select_best(weighted.x, weighted.log_likelihood)
         rows = torch.arange(weighted.x.shape[0], device=weighted.x.device)
@@ -195,7 +199,7 @@ class PosteriorSampler:
         return weighted.x[rows, pick], weighted.log_likelihood[rows, pick]
 
     def _averaged(self, plans: Tensor, conditions: Conditions | None) -> tuple[Tensor, Tensor]:
-        """An average of candidates (B, H, D) with its constraints restored, and its log-likelihood (B,)."""
+        """An average (or mode) of candidates (B, H, D) with its constraints restored, and its log-likelihood (B,)."""
         if conditions is not None:
             plans = conditions.to(plans.device).apply(plans)
         if self.likelihood is None:

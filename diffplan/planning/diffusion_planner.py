@@ -335,9 +335,10 @@ def check_planner_config(config: PlannerConfig, prior: TrainedPrior) -> None:
     if config.return_units == "std" and config.reward != "return_model":
         raise UserError(f"planner.return_units=std measures a return model's J in return standard deviations, but "
                         f"planner.reward={config.reward}; set return_units=return or reward=return_model")
-    if config.reward == "none" and config.posterior.select == "elite_mean":
-        raise UserError("planner.posterior.select=elite_mean ranks plans by a reward, but planner.reward=none; set "
-                        "planner.reward (goal_distance, return_model, learned_reward, critic) or use select=draw|mean")
+    if config.reward == "none" and config.posterior.select in ("elite_mean", "elite_mode"):
+        raise UserError(f"planner.posterior.select={config.posterior.select} ranks plans by a reward, but "
+                        "planner.reward=none; set planner.reward (goal_distance, return_model, learned_reward, "
+                        "critic) or use select=draw|mean")
     if config.reward == "learned_reward" and not config.reward_model:
         raise UserError("planner.reward=learned_reward needs planner.reward_model=<train-reward run folder>")
     if config.reward == "critic" and not config.critic:

@@ -11,6 +11,7 @@ from helpers.gaussian_problem import ACTION_DIM, D, H, errors, gaussian_prior, q
 
 from diffplan.errors import UserError
 from diffplan.inference.best_of_n import elite_mean, select_best
+from diffplan.inference.elite_mode import elite_mode
 from diffplan.inference.guidance import GradientGuidance
 from diffplan.inference.likelihood import Likelihood
 from diffplan.inference.posterior_config import PosteriorConfig
@@ -169,8 +170,41 @@ def test_selection_rules():
     assert plain.plans.shape == (3, H, D) and torch.equal(plain.values, torch.zeros(3))
 
 
+@pytest.mark.parametrize("fraction", [0.25, 1.0, 1 / 32])
+def test_elite_mode_is_the_mode_of_the_elites_gaussian_times_the_likelihood(fraction):
+    # log p(O | x) = -1/2 sum W (x - g)^2 and the elites' N(mu, sigma^2): per entry the mode is
+    # (mu / sigma^2 + W g) / (1 / sigma^2 + W), mu itself where the elites agree (sigma = 0, one elite).
+    prior = gaussian_prior(50)
+    likelihood, precision, target = quadratic_reward()
+    config = PosteriorConfig(method="best_of_n", num_steps=10, particles=32, select="elite_mode",
+                             elite_fraction=fraction)
+    out = PosteriorSampler(prior, likelihood, config).sample(num_plans=3, generator=torch.Generator().manual_seed(0))
+    k = max(1, round(fraction * 32))
+    top = out.candidate_values.topk(k, dim=1).indices
+    chosen = torch.stack([cs[t] for cs, t in zip(out.candidates, top, strict=True)]).double()
+    mu = chosen.mean(dim=1)
+    variance = chosen.var(dim=1) if k > 1 else torch.zeros_like(mu)
+    mode = torch.where(variance > 0, (mu / variance + precision * target) / (1 / variance + precision), mu)
+    assert torch.allclose(out.plans.double(), mode, atol=1e-4)
+    assert not torch.allclose(out.plans.double(), mu, atol=1e-2) or k == 1  # the likelihood moved it
+    assert torch.allclose(out.values, likelihood.log_likelihood(out.plans, torch.zeros(3, dtype=torch.long)))
+
+
+def test_elite_mode_keeps_the_elite_mean_where_the_likelihood_is_not_finite():
+    candidates = torch.randn(2, 8, H, D)
+    values = torch.randn(2, 8)
+
+    class Broken:
+        def log_likelihood(self, x, t):
+            return x.sum(dim=(1, 2)) * torch.tensor([1.0, float("nan")])
+
+    mode = elite_mode(candidates, values, 0.5, Broken(), 5)
+    assert torch.equal(mode[1], elite_mean(candidates, values, 0.5)[1]) and torch.isfinite(mode).all()
+
+
 @pytest.mark.parametrize(("options", "fragment"), [
     ({"method": "mcmc"}, "method"),
+    ({"mode_steps": 0}, "mode_steps"),
     ({"scheduler": "euler"}, "scheduler"),
     ({"select": "worst"}, "select"),
     ({"particles": 0}, "particles"),
