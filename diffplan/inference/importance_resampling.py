@@ -39,16 +39,18 @@ def prior_candidates(
     generator: Generators = None,
     x_init: Tensor | None = None,
     start_timestep: int | None = None,
+    temperature: float = 1.0,
 ) -> Tensor:
     """N = ``candidates`` unguided prior windows for each of B = shape[0] problems: (B, N, H, D).
 
-    x_init: optional (B, N, H, D) windows noised to ``start_timestep`` (warm start).
+    x_init: optional (B, N, H, D) windows noised to ``start_timestep`` (warm start). temperature: the initial
+    noise's scale (:func:`~diffplan.prior.sampling.sample`).
     """
     b, h, d = shape
     cond = conditions.repeat(candidates) if conditions is not None else None
     init = rearrange(x_init, "b n h d -> (b n) h d") if x_init is not None else None
     x = sample(prior, (b * candidates, h, d), cond, scheduler, num_steps, generator,
-               x_init=init, start_timestep=start_timestep)
+               x_init=init, start_timestep=start_timestep, temperature=temperature)
     return rearrange(x, "(b n) h d -> b n h d", b=b)
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from diffplan.errors import UserError
 from diffplan.inference.smc import SMC_NOISE
-from diffplan.prior.sampling import SCHEDULERS
+from diffplan.prior.sampling import SCHEDULERS, check_temperature
 
 METHODS = ("guided", "smc", "best_of_n", "importance", "prior")
 SELECTIONS = ("draw", "most_likely", "mean", "elite_mean", "elite_mode")
@@ -54,6 +54,11 @@ class PosteriorConfig:
         elite_fraction: ``elite_mean`` and ``elite_mode``: the fraction of the candidates that are the elites (at
             least one).
         mode_steps: ``elite_mode``: L-BFGS iterations of the mode search (each a likelihood gradient or more).
+        temperature: scales the noise the candidates of ``guided``, ``best_of_n`` and ``prior`` start from (and a
+            warm start's re-noising), for the deterministic solvers (ddim, dpmsolver++): 1 = the prior itself,
+            below 1 = low-temperature sampling (Decision Diffuser samples at 0.5), plans nearer the prior's modes,
+            with less of the data's action noise (for a Gaussian prior, draws of p(tau)^(1/T^2)). An optimiser's
+            setting: SMC and importance weights assume the prior's own noise and accept only 1.
         warm_start_noise_level: with a previous plan, re-noise it to this fraction of the training
             timesteps (0 = keep it, 1 = pure noise) and run only the solver steps from there.
         warm_start_shift: rows of the previous plan dropped (steps executed since it was made); the planner
@@ -84,6 +89,7 @@ class PosteriorConfig:
     select: Literal["draw", "most_likely", "mean", "elite_mean", "elite_mode"] = "draw"
     elite_fraction: float = 0.25
     mode_steps: int = 20
+    temperature: float = 1.0
     warm_start_noise_level: float = 0.5
     warm_start_shift: int = 1
 
@@ -97,6 +103,9 @@ class PosteriorConfig:
             (self.select in SELECTIONS, f"select {self.select!r} is unknown; use one of {', '.join(SELECTIONS)}"),
             (0 < self.elite_fraction <= 1, f"elite_fraction is {self.elite_fraction}; use a fraction in (0, 1]"),
             (self.mode_steps >= 1, f"mode_steps is {self.mode_steps}; use 1 or more"),
+            (self.temperature == 1 or self.method not in ("smc", "importance"),
+             f"temperature {self.temperature} is for the optimising methods; {self.method} weights the prior's own "
+             "draws and needs temperature 1 (or use method best_of_n or guided)"),
             (self.num_steps >= 0, f"num_steps is {self.num_steps}; use a positive number (0 = all timesteps)"),
             (self.guide_steps >= 1, f"guide_steps is {self.guide_steps}; use 1 or more"),
             (self.min_noise_level >= 0, f"min_noise_level is {self.min_noise_level}; use a timestep >= 0"),
@@ -113,3 +122,4 @@ class PosteriorConfig:
         for ok, message in checks:
             if not ok:
                 raise UserError(message)
+        check_temperature(self.temperature, self.scheduler)

@@ -107,7 +107,8 @@ class PosteriorSampler:
         shifted = shift_plan(warm_start.to(self.prior.alphas_cumprod.device), c.warm_start_shift)
         if conditions is not None:
             shifted = conditions.apply(shifted)
-        x = renoise(repeat(shifted, "b h d -> b n h d", n=c.particles), t_w, self.prior.alphas_cumprod, generator)
+        x = renoise(repeat(shifted, "b h d -> b n h d", n=c.particles), t_w, self.prior.alphas_cumprod, generator,
+                    c.temperature)
         return x, t_w
 
     def sample(
@@ -158,7 +159,7 @@ class PosteriorSampler:
             x = self._guided(shape, conditions, generator, x_init, t_w, guidance)
         else:
             x = prior_candidates(self.prior, shape, n, conditions, c.scheduler, self.num_steps, generator, x_init,
-                                 t_w)
+                                 t_w, c.temperature)
         b = shape[0]
         values = score_windows(self.likelihood, x) if self.likelihood is not None else torch.zeros(b, n)
         log_w = normalise(torch.zeros(b, n, dtype=torch.float64))
@@ -177,7 +178,7 @@ class PosteriorSampler:
         init = rearrange(x_init, "b n h d -> (b n) h d") if x_init is not None else None
         x = sample(self.prior, (b * n, h, d), cond, self.config.scheduler, self.num_steps, generator,
                    eps_modifier=guidance, modifier_needs_grad=guidance.needs_grad, x_init=init,
-                   start_timestep=t_w)
+                   start_timestep=t_w, temperature=self.config.temperature)
         return rearrange(x, "(b n) h d -> b n h d", b=b)
 
     def _select(self, weighted: WeightedParticles, conditions: Conditions | None,

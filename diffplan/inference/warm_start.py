@@ -33,8 +33,10 @@ def start_timestep(timesteps: Tensor, noise_level: float, num_train_timesteps: i
     return int(below[0]) if len(below) else int(timesteps[-1])
 
 
-def renoise(x0: Tensor, timestep: int, alphas_cumprod: Tensor, generator: Generators = None) -> Tensor:
-    """Forward process q(x_t | x0) at one training timestep: windows (..., H, D) -> (..., H, D)."""
+def renoise(x0: Tensor, timestep: int, alphas_cumprod: Tensor, generator: Generators = None,
+            temperature: float = 1.0) -> Tensor:
+    """Forward process q(x_t | x0) at one training timestep: windows (..., H, D) -> (..., H, D); its noise
+    scaled by ``temperature`` (1 = the forward process itself)."""
     a = float(alphas_cumprod[timestep])
     noise = normal(x0.shape, generator, x0.device).to(x0.dtype)
-    return a**0.5 * x0 + (1 - a) ** 0.5 * noise
+    return a**0.5 * x0 + (1 - a) ** 0.5 * temperature * noise

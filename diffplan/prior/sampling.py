@@ -8,6 +8,7 @@ Constrained entries are written into the initial noise and after every solver st
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
@@ -68,6 +69,15 @@ def _build_scheduler(scheduler_config: Any, name: str) -> Any:
     )
 
 
+def check_temperature(temperature: float, scheduler_name: str) -> None:
+    """One-line errors for a sampling temperature the solver cannot honour."""
+    if not (math.isfinite(temperature) and 0 < temperature <= 1):
+        raise UserError(f"temperature is {temperature}; use a number in (0, 1] (1 = the prior itself)")
+    if temperature != 1 and scheduler_name == "ddpm":
+        raise UserError("temperature below 1 needs a deterministic solver, and ddpm adds fresh noise every step; "
+                        "use scheduler ddim or dpmsolver++")
+
+
 def sample(
     denoiser: Denoiser,
     shape: tuple[int, int, int],
@@ -81,6 +91,7 @@ def sample(
     return_chain: bool = False,
     x_init: Tensor | None = None,
     start_timestep: int | None = None,
+    temperature: float = 1.0,
 ) -> Tensor | tuple[Tensor, list[Tensor]]:
     """Draw windows (B, H, D) = ``shape`` from ``denoiser``.
 
@@ -93,10 +104,14 @@ def sample(
     x_init, start_timestep: start from ``x_init`` (B, H, D), a window already noised to the training
     timestep ``start_timestep``, instead of pure noise, and run only the solver steps at timesteps
     ``<= start_timestep`` (warm starts: re-noise a previous plan, denoise from there).
+    temperature: scales the initial noise of the deterministic solvers (ddim, dpmsolver++), whose samples are
+    a function of it: below 1 the samples move towards the prior's modes (low-temperature sampling; for a
+    Gaussian p(x) the draws of p(x)^(1/T^2)). DDPM adds fresh noise every step and accepts only 1.
     """
     config = denoiser.scheduler_config
     steps = int(config.num_train_timesteps) if num_steps is None else num_steps
     scheduler = make_sampling_scheduler(config, scheduler_name, steps)
+    check_temperature(temperature, scheduler_name)
     if device is None:
         device = denoiser.alphas_cumprod.device
     if conditions is not None:
@@ -111,7 +126,7 @@ def sample(
     with context:
         timesteps = scheduler.timesteps
         if x_init is None:
-            x = normal(shape, generator, device) * scheduler.init_noise_sigma
+            x = normal(shape, generator, device) * (scheduler.init_noise_sigma * temperature)
         else:
             if tuple(x_init.shape) != tuple(shape):
                 raise ValueError(f"x_init is {tuple(x_init.shape)} but shape is {tuple(shape)}")

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 import torch
-from helpers.gaussian_problem import ACTION_DIM, D, H, errors, gaussian_prior, quadratic_reward
+from helpers.gaussian_problem import ACTION_DIM, D, H, errors, gaussian_prior, quadratic_reward, weighted_moments
 
 from diffplan.errors import UserError
 from diffplan.inference.best_of_n import elite_mean, select_best
@@ -213,6 +213,11 @@ def test_elite_mode_keeps_the_elite_mean_where_the_likelihood_is_not_finite():
     ({"guide_steps": 0}, "guide_steps"),
     ({"warm_start_noise_level": 2.0}, "warm_start_noise_level"),
     ({"elite_fraction": 0.0}, "elite_fraction"),
+    ({"temperature": 0.0}, "temperature"),
+    ({"temperature": float("inf")}, "temperature"),
+    ({"temperature": 0.5, "method": "smc"}, "needs temperature 1"),
+    ({"temperature": 0.5, "method": "importance"}, "needs temperature 1"),
+    ({"temperature": 0.5, "scheduler": "ddpm"}, "deterministic solver"),
 ])
 def test_config_errors_are_user_errors(options, fragment):
     with pytest.raises(UserError, match=fragment):
@@ -246,3 +251,17 @@ def test_clipped_guidance_is_counted_per_problem():
     gentle, _, _ = quadratic_reward(scale=0.01)
     out = PosteriorSampler(prior, gentle, free).sample(num_plans=3, generator=torch.Generator().manual_seed(0))
     assert (out.diagnostics["guidance_clipped"] == 0).all()
+
+
+@pytest.mark.parametrize("method", ["prior", "best_of_n", "guided"])
+def test_temperature_shrinks_the_candidates_towards_the_prior_mode(method):
+    """Candidates at temperature 0.5 spread as N(mean, 0.25 cov) of the Gaussian prior (guidance off: scale 0)."""
+    prior = gaussian_prior(100)
+    likelihood, _, _ = quadratic_reward()
+    config = PosteriorConfig(method=method, scheduler="dpmsolver++", num_steps=25, particles=4000, temperature=0.5,
+                             guidance_scale=0.0, select="draw")
+    out = PosteriorSampler(prior, likelihood, config).sample(num_plans=1, generator=torch.Generator().manual_seed(0))
+    mean, var = weighted_moments(out.candidates)
+    prior_var = prior.covariance.diag().reshape(H, D)
+    assert ((mean - prior.mean.reshape(H, D)) / prior_var.sqrt()).abs().max() < 0.1
+    assert ((var / prior_var) - 0.25).abs().max() < 0.05

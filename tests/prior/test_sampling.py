@@ -40,6 +40,16 @@ def test_solvers_sample_the_gaussian(solver, steps, std_tol):
     assert abs(x.std().item() - S) < std_tol
 
 
+@pytest.mark.parametrize(("solver", "steps"), [("dpmsolver++", 10), ("ddim", 50)])
+@pytest.mark.parametrize("temperature", [0.5, 0.2])
+def test_temperature_scales_the_spread_of_a_gaussian_prior(solver, steps, temperature):
+    """At temperature T the deterministic solvers draw N(mu, (T s)^2): p(x)^(1/T^2) of the Gaussian."""
+    x = sample(GaussianDenoiser(), (N, H, D), None, solver, steps, torch.Generator().manual_seed(0),
+               temperature=temperature)
+    assert abs(x.mean().item() - MU) < 0.03
+    assert abs(x.std().item() - temperature * S) < 0.03 * temperature
+
+
 def test_inpainted_entries_are_exact_in_every_step():
     den = GaussianDenoiser()
     start = torch.randn(5, D - 1)
@@ -104,3 +114,7 @@ def test_user_errors():
     # the first step of every solver starts from pure noise at the last training timestep
     for name in ("ddpm", "ddim", "dpmsolver++"):
         assert int(make_sampling_scheduler(cfg, name, 10).timesteps[0]) == T - 1
+    for solver, temperature, fragment in (("ddpm", 0.5, "deterministic solver"), ("ddim", 0.0, "temperature is"),
+                                          ("ddim", 1.5, "temperature is"), ("ddim", float("nan"), "temperature is")):
+        with pytest.raises(UserError, match=fragment):
+            sample(GaussianDenoiser(), (2, H, D), None, solver, 5, temperature=temperature)
