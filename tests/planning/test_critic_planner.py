@@ -81,6 +81,31 @@ def test_planner_keeps_the_plan_of_highest_critic_value(reacher_runs, monkeypatc
     torch.testing.assert_close(samples.plans[:, 0, 2:], starts)  # the current state is inpainted
 
 
+def test_elite_mode_moves_the_first_action_up_the_critic(reacher_runs, monkeypatch):
+    """select=elite_mode with the critic: the elites' mean with its first action moved to a higher Q (the rows the
+    critic does not read, and the inpainted state, stay the elite mean's)."""
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(reacher_runs / "minari"))
+    posterior = PosteriorConfig(method="best_of_n", particles=8, num_steps=4, select="elite_mode", elite_fraction=0.5)
+    config = PlannerConfig(reward="critic", critic=str(reacher_runs / "kl_sac"), action="first_action", alpha=0.003,
+                           posterior=posterior)
+    planner = DiffusionPlanner.from_pretrained(reacher_runs / "prior", config)
+    dataset = minari.load_dataset("local/mujoco/reacher/medium-v0")
+    starts = torch.as_tensor(next(iter(dataset)).observations[:3], dtype=torch.float32)
+    samples = planner.sample_plans(starts, generators=[torch.Generator().manual_seed(k) for k in range(3)])
+    elites = samples.candidate_log_likelihood.topk(4, dim=1).indices
+    mean = samples.candidates[torch.arange(3)[:, None], elites].mean(dim=1)  # (B, H, A + S)
+    torch.testing.assert_close(samples.plans[:, 1:], mean[:, 1:])
+    torch.testing.assert_close(samples.plans[:, 0, 2:], starts)
+    likelihood = planner.likelihood(None)
+    normalise = planner.prior.normalizer.normalize
+    t = torch.zeros(3, dtype=torch.long)
+    with torch.no_grad():
+        q_mode = likelihood.log_likelihood(normalise(samples.plans), t)
+        q_mean = likelihood.log_likelihood(normalise(mean), t)
+    assert (q_mode >= q_mean - 1e-3).all() and (q_mode > q_mean + 1e-3).any()
+    assert (samples.plans[:, 0, :2] - mean[:, 0, :2]).abs().max() > 0
+
+
 def test_a_critic_of_another_task_is_refused_in_one_line(reacher_runs, tmp_path, monkeypatch, capsys):
     assert main(["--quiet", "collect", "pendulum-medium", "--steps", "1000", "--eval-episodes", "2"]) == 0
     assert main(["--quiet", "train-rl", "rl-pendulum-medium", *TINY_RL, "--run-dir", str(tmp_path / "rl"),
