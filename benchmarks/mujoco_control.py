@@ -16,7 +16,8 @@ runs), with each model's training seconds. The pipeline's planner and the best-s
 replanning at every step with 1 and 16 environments (actions per second of all environments, simulation included;
 ``control_rate`` in their rows; the d3rlpy side trains on the other core meanwhile). A rerun with ``--only`` runs
 only the rows it names (trained priors and return models are reused); one that leaves out the pipeline's row keeps
-that row's evaluation (``<work>/<dataset>/metrics.json``).
+that row's evaluation (``<work>/<dataset>/metrics.json``), and one that names only offline-RL rows collects the data
+if it is missing and trains no prior.
 
     MINARI_DATASETS_PATH=... python benchmarks/mujoco_control.py --datasets reacher-medium --work runs/mujoco
 """
@@ -42,7 +43,7 @@ from benchmarks.common import RESULTS, write_result  # noqa: E402
 from benchmarks.offline_rl import export_transitions, score, train_rl_run  # noqa: E402
 from diffplan.config import config_path, load_config  # noqa: E402
 from diffplan.evaluation.checkpoint_evaluation import EvaluationConfig, evaluate_checkpoint  # noqa: E402
-from diffplan.pipeline import PipelineConfig, run_pipeline, with_run_folders  # noqa: E402
+from diffplan.pipeline import PipelineConfig, collect_dataset, run_pipeline, with_run_folders  # noqa: E402
 from diffplan.prior.prior_checkpoint import load_prior  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,10 +125,14 @@ def benchmark_dataset(name: str, args: argparse.Namespace) -> None:
     planner_rows = {**variants, **critic_rows}
     pipeline_row = next(iter(variants))  # the pipeline's own planner, evaluated by run_pipeline
     measured = work / name / "metrics.json"
-    if wanted(pipeline_row) or not measured.exists():
+    needs_prior = any(wanted(row) for row in planner_rows) or wanted("control rate")
+    if wanted(pipeline_row) or (needs_prior and not measured.exists()):
         summary = run_pipeline(config, work / name)  # collects, trains the prior and the return model
-    else:  # a rerun for other rows keeps the pipeline's evaluation of the run folder
+    elif measured.exists():  # a rerun for other rows keeps the pipeline's evaluation of the run folder
         summary = json.loads(measured.read_text())
+    else:  # offline-RL rows only: the data, no prior
+        collect_dataset(config)
+        summary = None
     meta = export_transitions(DATASETS[name], None, export)
     peer = subprocess.Popen(["bash", "-c", " && ".join(
         f"{args.d3rlpy_python} {ROOT / 'benchmarks/d3rlpy_offline_rl_worker.py'} --data {export} --algo {algo} "
@@ -136,7 +141,7 @@ def benchmark_dataset(name: str, args: argparse.Namespace) -> None:
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     stored = json.loads((RESULTS / "mujoco_control_cpu.json").read_text())["datasets"].get(name, {}).get("rows", {}) \
         if (RESULTS / "mujoco_control_cpu.json").exists() else {}
-    if wanted(pipeline_row) or pipeline_row not in stored:  # else the stored rows of the run that evaluated them stay
+    if summary is not None and (wanted(pipeline_row) or pipeline_row not in stored):  # else the stored rows stay
         for baseline, scores in summary["baselines"].items():
             rows[baseline] = {"normalized_mean": scores["normalized_score_mean"],
                               "normalized_se": scores["normalized_score_se"]}

@@ -72,6 +72,21 @@ def dataset_exists(dataset_id: str) -> bool:
     return True
 
 
+def collect_dataset(config: PipelineConfig) -> str:
+    """Collect the prior's dataset with the config's recipe unless it is on this machine; returns what was done."""
+    dataset_id = config.prior.data.dataset_id
+    if dataset_exists(dataset_id):
+        return "skipped (dataset exists)"
+    if not config.recipe:
+        return "skipped (no recipe; the dataset is opened or downloaded by the prior stage)"
+    if config.recipe not in RECIPES:
+        raise UserError(f"unknown recipe '{config.recipe}'; choose one of {', '.join(RECIPES)}")
+    log.info("collecting %s with recipe %s", dataset_id, config.recipe)
+    RECIPES[config.recipe].collect(dataset_id=dataset_id, total_steps=config.collect_steps or None,
+                                   eval_episodes=config.reference_episodes)
+    return "done"
+
+
 def run_pipeline(config: PipelineConfig, run_dir: Path, resume: bool = False) -> dict:
     """Run the stages whose outputs are missing; returns the evaluation metrics with the stage record."""
     config = with_run_folders(config, run_dir)
@@ -79,19 +94,7 @@ def run_pipeline(config: PipelineConfig, run_dir: Path, resume: bool = False) ->
     if planner.reward == "return_model" and not planner.return_model:  # refused before hours of training
         raise UserError("evaluation.planner.reward=return_model needs a return model: set train_return_model=true "
                         "or evaluation.planner.return_model=<train-return-model run folder>")
-    dataset_id = config.prior.data.dataset_id
-    stages: dict[str, str] = {}
-    if dataset_exists(dataset_id):
-        stages["collect"] = "skipped (dataset exists)"
-    elif config.recipe:
-        if config.recipe not in RECIPES:
-            raise UserError(f"unknown recipe '{config.recipe}'; choose one of {', '.join(RECIPES)}")
-        log.info("collecting %s with recipe %s", dataset_id, config.recipe)
-        RECIPES[config.recipe].collect(dataset_id=dataset_id, total_steps=config.collect_steps or None,
-                                       eval_episodes=config.reference_episodes)
-        stages["collect"] = "done"
-    else:
-        stages["collect"] = "skipped (no recipe; the dataset is opened or downloaded by the prior stage)"
+    stages = {"collect": collect_dataset(config)}
     prior_dir, return_dir = run_dir / "prior", run_dir / "return-model"
     record_config(config, run_dir)
     if training_finished(prior_dir, config.prior.trainer.steps):
