@@ -139,8 +139,7 @@ def benchmark_dataset(name: str, args: argparse.Namespace) -> None:
         f"--steps {args.rl_steps} --episodes {args.episodes} --seed 0" for algo in PEERS
         if wanted(f"d3rlpy {algo}")) or "true"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    stored = json.loads((RESULTS / "mujoco_control_cpu.json").read_text())["datasets"].get(name, {}).get("rows", {}) \
-        if (RESULTS / "mujoco_control_cpu.json").exists() else {}
+    stored = stored_datasets().get(name, {}).get("rows", {})
     if summary is not None and (wanted(pipeline_row) or pipeline_row not in stored):  # else the stored rows stay
         for baseline, scores in summary["baselines"].items():
             rows[baseline] = {"normalized_mean": scores["normalized_score_mean"],
@@ -182,7 +181,7 @@ def benchmark_dataset(name: str, args: argparse.Namespace) -> None:
             continue
         evaluate_planner(row, overrides)
     if wanted("control rate"):  # the pipeline's planner and the best-scoring planner row
-        scored = json.loads((RESULTS / "mujoco_control_cpu.json").read_text())["datasets"][name]["rows"]
+        scored = stored_datasets()[name]["rows"]
         best = max((r for r in planner_rows if r in scored), key=lambda r: scored[r]["normalized_mean"])
         prior = load_prior(work / name / "prior")
         for row in dict.fromkeys((pipeline_row, best)):
@@ -209,10 +208,15 @@ def planner_evaluation(name: str, work: Path, common: list[str], overrides: list
     return dataclasses.replace(with_run_folders(variant, work / name).evaluation, baselines=[])
 
 
+def stored_datasets() -> dict:
+    """The results JSON's datasets (their rows as written so far), empty before the first run."""
+    path = RESULTS / "mujoco_control_cpu.json"
+    return json.loads(path.read_text()).get("datasets", {}) if path.exists() else {}
+
+
 def write(name: str, rows: dict, args: argparse.Namespace, meta: dict, seconds: float) -> None:
     """Merge this dataset's rows into the results JSON (rows of other runs and datasets are kept)."""
-    path = RESULTS / "mujoco_control_cpu.json"
-    earlier = json.loads(path.read_text()).get("datasets", {}) if path.exists() else {}
+    earlier = stored_datasets()
     kept = earlier.get(name, {}).get("rows", {})
     rows = {row: {**kept.get(row, {}), **values} for row, values in rows.items()}  # a rerun keeps a row's other keys
     planners_rows = {r: v for r, v in {**kept, **rows}.items() if r.startswith("diffplan:")}
