@@ -10,6 +10,7 @@ one in a single batch. Each environment plans at the start of its episode and ag
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,8 @@ class DiffusionPlanner:
         if config.reward == "learned_reward":
             return self.learned_reward.likelihood(self.prior.normalizer, config.alpha)
         if config.reward == "critic":
-            return self.critic.likelihood(self.prior.normalizer, self.prior.action_dim, config.alpha)
+            return self.critic.likelihood(self.prior.normalizer, self.prior.action_dim, config.alpha,
+                                          config.critic_pessimism)
         return None
 
     def sample_plans(self, states: torch.Tensor, goals: torch.Tensor | None = None,
@@ -354,6 +356,9 @@ def check_planner_config(config: PlannerConfig, prior: TrainedPrior) -> None:
                         f"{config.support_resolution}")
     if config.alpha <= 0:
         raise UserError(f"planner.alpha must be positive, got {config.alpha}")
+    if not 0 <= config.critic_pessimism < math.inf:
+        raise UserError(f"planner.critic_pessimism must be a finite number >= 0 (1 = the twin critic's minimum), got "
+                        f"{config.critic_pessimism}")
     if config.replan_when_stalled < 0 or (config.replan_when_stalled and config.action != "pursuit"):
         raise UserError(f"planner.replan_when_stalled must be 0 or, with action=pursuit, positive; got "
                         f"{config.replan_when_stalled} with action={config.action}")

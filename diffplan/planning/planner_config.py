@@ -31,6 +31,9 @@ class PlannerConfig:
         return_model: run folder or checkpoint of ``diffplan train-return-model`` (for ``reward: return_model``).
         reward_model: run folder or checkpoint of ``diffplan train-reward`` (for ``reward: learned_reward``).
         critic: run folder or checkpoint of ``diffplan train-rl`` (AWR or KL-SAC, for ``reward: critic``).
+        critic_pessimism: ``reward: critic``: the plan's value is the critics' mean less this many of their
+            standard deviations (a lower confidence bound); 1 is the twin critic's minimum, 0 their mean, more
+            trusts less the first actions on which the critics disagree (out of the data's support).
         warm_start: start each new plan from the previous one, shifted and re-noised
             (``posterior.warm_start_noise_level``).
         replan_every: plan again after this many environment steps; 0 = plan once per episode (Diffuser's
@@ -78,6 +81,7 @@ class PlannerConfig:
     return_model: str = ""
     reward_model: str = ""
     critic: str = ""
+    critic_pessimism: float = 1.0
     warm_start: bool = False
     replan_every: int = 0
     min_goal_steps: int = 16

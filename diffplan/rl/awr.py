@@ -46,7 +46,7 @@ class AdvantageWeightedRegression(Learner):
         self.state_dim, self.action_dim = state_dim, action_dim
         self.config, self.critic_config, self.prior_config = config, critic, prior
         self.policy = TanhGaussianPolicy(state_dim, action_dim, config.actor_hidden_dims)
-        self.critic = TwinQ(state_dim, action_dim, critic.hidden_dims, layer_norm=critic.layer_norm)
+        self.critic = TwinQ(state_dim, action_dim, critic.hidden_dims, critic.ensemble, critic.layer_norm)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
         self.value = (StateValue(state_dim, critic.hidden_dims, critic.layer_norm)
                       if config.advantage == "value" else None)

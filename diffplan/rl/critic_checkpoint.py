@@ -36,9 +36,12 @@ class TrainedCritic:
     algorithm: str
     step: int
 
-    def likelihood(self, row_normalizer: AffineNormalizer, action_dim: int, alpha: float = 1.0) -> CriticLikelihood:
-        """log p(O | x) = Q(s_0, a_0) / alpha for windows normalised by ``row_normalizer`` (the prior's)."""
-        return CriticLikelihood(self.critic, row_normalizer, action_dim, self.state_normalizer, self.bounds, alpha)
+    def likelihood(self, row_normalizer: AffineNormalizer, action_dim: int, alpha: float = 1.0,
+                   pessimism: float = 1.0) -> CriticLikelihood:
+        """log p(O | x) = Q(s_0, a_0) / alpha for windows normalised by ``row_normalizer`` (the prior's); Q is the
+        critics' mean less ``pessimism`` standard deviations."""
+        return CriticLikelihood(self.critic, row_normalizer, action_dim, self.state_normalizer, self.bounds, alpha,
+                                pessimism)
 
 
 def load_critic(path: str | Path, device: str | torch.device = "cpu") -> TrainedCritic:
@@ -46,7 +49,7 @@ def load_critic(path: str | Path, device: str | torch.device = "cpu") -> Trained
     state = read_trained(path, RL_LEARNERS, "a train-rl run folder, checkpoint or export", device)
     config = state.config_as(RLRunConfig)
     critic = TwinQ(state.metadata["state_dim"], state.metadata["action_dim"], config.critic.hidden_dims,
-                   layer_norm=config.critic.layer_norm)
+                   config.critic.ensemble, config.critic.layer_norm)
     return TrainedCritic(
         critic=state.load_part(critic, "critic.").to(device).eval().requires_grad_(False),
         state_normalizer=AffineNormalizer.from_state_dict(state.metadata["state_normalizer"]).to(device),

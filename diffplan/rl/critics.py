@@ -23,10 +23,10 @@ SOFT_EXPONENT_MAX = 20.0
 
 
 class TwinQ(nn.Module):
-    """Two independent critics Q_1, Q_2 evaluated together (clipped double Q-learning).
+    """Independent critics Q_1 .. Q_E evaluated together (E = 2: clipped double Q-learning; more: SAC-N).
 
     Args:
-        state_dim: S; action_dim: A; hidden_dims: MLP widths; ensemble: number of critics (2).
+        state_dim: S; action_dim: A; hidden_dims: MLP widths; ensemble: number of critics E (2).
     """
 
     def __init__(self, state_dim: int, action_dim: int, hidden_dims: tuple[int, ...] | list[int] = (256, 256),

@@ -51,7 +51,7 @@ class KLRegularisedSAC(Learner):
         self.config, self.critic_config, self.prior_config = config, critic, prior
         self.policy = TanhGaussianPolicy(state_dim, action_dim, config.actor_hidden_dims)
         self.behaviour_prior = TanhGaussianPolicy(state_dim, action_dim, prior.hidden_dims, prior.components)
-        self.critic = TwinQ(state_dim, action_dim, critic.hidden_dims, layer_norm=critic.layer_norm)
+        self.critic = TwinQ(state_dim, action_dim, critic.hidden_dims, critic.ensemble, critic.layer_norm)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_alpha = nn.Parameter(torch.tensor(math.log(config.alpha)), requires_grad=config.tune_alpha)
         self.extra_metadata: dict[str, Any] = {}
@@ -89,7 +89,7 @@ class KLRegularisedSAC(Learner):
             next_q = self.target_critic.minimum(batch.next_states, next_actions).mean(0)
             next_value = next_q - alpha * next_kl if config.value_penalty else next_q
             target = batch.rewards + gamma * (1.0 - batch.terminals) * next_value
-        q = self.critic(batch.states, batch.actions)  # (2, B)
+        q = self.critic(batch.states, batch.actions)  # (E, B)
         critic_loss = (q - target).pow(2).mean(1).sum()
         optimize("critic", critic_loss)
 

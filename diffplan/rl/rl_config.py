@@ -29,15 +29,19 @@ class BehaviourPriorConfig:
 
 @dataclass
 class CriticConfig:
-    """Twin Q networks with Polyak-averaged targets (and V for expectile/soft advantages).
+    """An ensemble of Q networks (twin by default) with Polyak-averaged targets (and V for expectile/soft advantages).
 
     Attributes:
+        ensemble: number of Q networks; the TD targets and the policy's objective use their minimum (clipped
+            double Q-learning with 2, SAC-N's pessimism with more), and a planner ranking plans by the critic
+            reads their mean less ``planner.critic_pessimism`` standard deviations.
         hidden_dims: MLP widths of each critic.
         layer_norm: LayerNorm after each hidden layer.
         discount: gamma of the TD targets.
         target_update_rate: Polyak rate of the target critics per step.
     """
 
+    ensemble: int = 2
     hidden_dims: list[int] = field(default_factory=lambda: [256, 256])
     layer_norm: bool = False
     discount: float = 0.99
@@ -135,6 +139,7 @@ class RLRunConfig:
 def check_rl_config(config: RLRunConfig) -> None:
     """Raise UserError for settings out of their domain."""
     checks = [
+        (config.critic.ensemble >= 2, f"critic.ensemble must be >= 2, got {config.critic.ensemble}"),
         (0.0 < config.critic.discount < 1.0, f"critic.discount must be in (0, 1), got {config.critic.discount}"),
         (0.0 < config.critic.target_update_rate <= 1.0,
          f"critic.target_update_rate must be in (0, 1], got {config.critic.target_update_rate}"),

@@ -15,6 +15,7 @@ from diffplan.inference.posterior_config import PosteriorConfig
 from diffplan.planning.diffusion_planner import DiffusionPlanner
 from diffplan.planning.planner_config import PlannerConfig
 from diffplan.rl.action_bounds import ActionBounds
+from diffplan.rl.critic_checkpoint import load_critic
 from diffplan.rl.critics import TwinQ
 from diffplan.training.trained_state import read_trained
 
@@ -57,6 +58,30 @@ def test_critic_likelihood_is_q_of_the_first_row_in_the_critics_units():
     assert x.grad[:, 1:].abs().max() == 0 and x.grad[:, 0, 2:].abs().max() > 0  # only the first row counts
     with pytest.raises(UserError, match="alpha"):
         CriticLikelihood(critic, rows, 2, states, bounds, alpha=0.0)
+
+
+def test_critic_pessimism_is_a_lower_confidence_bound_of_the_critics():
+    """κ = 1 is the twin minimum, κ = 0 the mean; a larger κ costs most where the critics disagree most."""
+    torch.manual_seed(1)
+    rows = AffineNormalizer("gaussian", torch.zeros(5), torch.ones(5))
+    states = AffineNormalizer("gaussian", torch.zeros(3), torch.ones(3))
+    bounds = ActionBounds(-torch.ones(2), torch.ones(2))
+    x = torch.randn(64, 4, 5).clamp(-1, 1)
+    twin = TwinQ(3, 2, [16]).requires_grad_(False)
+    q = twin(x[:, 0, 2:], x[:, 0, :2])
+    values = {kappa: CriticLikelihood(twin, rows, 2, states, bounds, pessimism=kappa).values(x)
+              for kappa in (0.0, 1.0, 3.0)}
+    torch.testing.assert_close(values[1.0], q.amin(0))
+    torch.testing.assert_close(values[0.0], q.mean(0))
+    spread = (q[0] - q[1]).abs()
+    torch.testing.assert_close(values[1.0] - values[3.0], spread)  # two more half-spreads below the minimum
+    ensemble = TwinQ(3, 2, [16], ensemble=5).requires_grad_(False)
+    q = ensemble(x[:, 0, 2:], x[:, 0, :2])
+    torch.testing.assert_close(CriticLikelihood(ensemble, rows, 2, states, bounds, pessimism=2.0).values(x),
+                               q.mean(0) - 2.0 * q.std(0, correction=0))
+    for bad in (-0.5, float("nan"), float("inf")):
+        with pytest.raises(UserError, match="pessimism"):
+            CriticLikelihood(twin, rows, 2, states, bounds, pessimism=bad)
 
 
 def test_planner_keeps_the_plan_of_highest_critic_value(reacher_runs, monkeypatch):
@@ -106,6 +131,23 @@ def test_elite_mode_moves_the_first_action_up_the_critic(reacher_runs, monkeypat
     assert (samples.plans[:, 0, :2] - mean[:, 0, :2]).abs().max() > 0
 
 
+def test_a_critic_ensemble_is_read_back_and_ranks_plans_by_its_lower_bound(reacher_runs, tmp_path, monkeypatch):
+    """critic.ensemble=4: KL-SAC trains four critics, load_critic rebuilds them, and the planner's likelihood is
+    their mean less critic_pessimism standard deviations."""
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(reacher_runs / "minari"))
+    assert main(["--quiet", "train-rl", "rl-reacher-medium", *TINY_RL, "critic.ensemble=4", "--run-dir",
+                 str(tmp_path / "rl"), "--no-progress"]) == 0
+    critic = load_critic(tmp_path / "rl")
+    assert len(critic.critic.critics) == 4
+    config = PlannerConfig(reward="critic", critic=str(tmp_path / "rl"), action="first_action", critic_pessimism=0.5)
+    planner = DiffusionPlanner.from_pretrained(reacher_runs / "prior", config)
+    plans = planner.prior.normalizer.normalize(torch.randn(5, planner.prior.horizon, 12))
+    first = planner.prior.normalizer.unnormalize(plans[:, 0])
+    unit = critic.bounds.to_unit(first[:, :2]).clamp(-1, 1)
+    q = critic.critic(critic.state_normalizer.normalize(first[:, 2:]), unit)
+    torch.testing.assert_close(planner.likelihood(None).values(plans), q.mean(0) - 0.5 * q.std(0, correction=0))
+
+
 def test_a_critic_of_another_task_is_refused_in_one_line(reacher_runs, tmp_path, monkeypatch, capsys):
     assert main(["--quiet", "collect", "pendulum-medium", "--steps", "1000", "--eval-episodes", "2"]) == 0
     assert main(["--quiet", "train-rl", "rl-pendulum-medium", *TINY_RL, "--run-dir", str(tmp_path / "rl"),
@@ -116,3 +158,14 @@ def test_a_critic_of_another_task_is_refused_in_one_line(reacher_runs, tmp_path,
                  "planner.reward=critic", f"planner.critic={tmp_path / 'rl'}", "planner.action=first_action"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "do not match the prior's" in err[0]
+
+
+@pytest.mark.parametrize("pessimism", ["-1", "nan"])
+def test_a_bad_critic_pessimism_is_refused_in_one_line(reacher_runs, monkeypatch, capsys, pessimism):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(reacher_runs / "minari"))
+    capsys.readouterr()
+    assert main(["--quiet", "evaluate", str(reacher_runs / "prior"), "episodes=1", "tracking.mode=disabled",
+                 "planner.reward=critic", f"planner.critic={reacher_runs / 'kl_sac'}", "planner.action=first_action",
+                 f"planner.critic_pessimism={pessimism}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "critic_pessimism" in err[0]

@@ -79,5 +79,8 @@ def test_train_rl_config_errors_are_one_line(tmp_path, capsys):
     assert main(["train-rl", "rl-pendulum-medium", "kl_sac.alpha=-1", "--run-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "kl_sac.alpha" in err
+    assert main(["train-rl", "rl-pendulum-medium", "critic.ensemble=1", "--run-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "critic.ensemble" in err
     assert main(["train-rl", "rl-pendulum-medium", "awr.temperature=1", "--run-dir", str(tmp_path)]) == 2
     assert "valid keys" in capsys.readouterr().err
