@@ -6,8 +6,8 @@ the config), evaluates diffplan's value planners at every step (best-of-N by the
 plan's first action or through the prior's inverse dynamics, or on the mean of the best quarter by J: the
 cross-entropy method's elite mean; guidance by it (one plan, and as Diffuser does: scale 0.1 on 16 candidates, the
 best by J kept or the elite mean); SMC with it as the twist; the mean of prior plans weighted by exp(J / alpha) as
-MPPI does; first action), trains diffplan's AWR and KL-SAC (``diffplan train-rl``), then ranks the prior's plans by
-KL-SAC's critic Q(s, a_0) (``planner.reward=critic``, IDQL's selection) and, in the
+MPPI does; first action), trains diffplan's AWR and KL-SAC (``diffplan train-rl``; KL-SAC also with five critics),
+then ranks the prior's plans by KL-SAC's critic Q(s, a_0) (``planner.reward=critic``, IDQL's selection) and, in the
 d3rlpy venv of ``benchmarks/offline_rl.py``, d3rlpy's BC, IQL and TD3+BC on the same transitions, and scores
 everything on episodes 0..N-1 of the dataset's eval env (normalised x 100 by the dataset's reference scores: the
 noise-free expert and random actions), beside the expert, random and zero actions on the same episodes. Rows are
@@ -51,6 +51,9 @@ DATASETS = {f"{task}-{level}": f"local/mujoco/{folder}/{level}-v0"
             for task, folder in (("reacher", "reacher"), ("inverted-double-pendulum", "inverteddoublependulum"))
             for level in ("medium", "mixed")}
 PEERS = ("bc", "iql", "td3_plus_bc")
+RL_RUNS = {"awr": ("AWR", ["algorithm=awr"]), "kl_sac": ("KL-SAC", ["algorithm=kl_sac"]),
+           "kl_sac_5": ("KL-SAC, 5 critics", ["algorithm=kl_sac", "critic.ensemble=5"])}
+"""diffplan's offline-RL runs: run folder name -> (name in the row, ``train-rl`` overrides)."""
 
 
 def planners(particles: int) -> dict[str, list[str]]:
@@ -81,11 +84,14 @@ def planners(particles: int) -> dict[str, list[str]]:
 def critic_planners(particles: int, run: Path) -> dict[str, list[str]]:
     """Planner rows that rank the prior's plans by the critic of the run's KL-SAC (trained first): the best one, and
     the mode of the better half's Gaussian times exp(Q / alpha) (the first action moved up Q's gradient within the
-    candidates' spread)."""
+    candidates' spread), and that mode by the mean of five critics (the run with ``critic.ensemble=5``)."""
     critic = ["reward=critic", f"critic={run / 'kl_sac'}"]
+    elite_mode = ["alpha=0.003", "posterior.select=elite_mode", "posterior.elite_fraction=0.5"]
     return {f"diffplan: best-of-{particles} by KL-SAC's critic Q(s, a_0), first action": critic,
             f"diffplan: elite mode of the best half of {particles} by KL-SAC's critic (alpha 0.003), first action": [
-                *critic, "alpha=0.003", "posterior.select=elite_mode", "posterior.elite_fraction=0.5"]}
+                *critic, *elite_mode],
+            f"diffplan: elite mode of the best half of {particles} by the mean of KL-SAC's 5 critics (alpha 0.003), "
+            "first action": ["reward=critic", f"critic={run / 'kl_sac_5'}", "critic_pessimism=0", *elite_mode]}
 
 
 def main() -> None:
@@ -160,24 +166,25 @@ def benchmark_dataset(name: str, args: argparse.Namespace) -> None:
         if row == pipeline_row or not wanted(row):
             continue
         evaluate_planner(row, overrides)
-    for algorithm in ("awr", "kl_sac"):
-        row = f"diffplan {algorithm.upper().replace('_', '-')} (train-rl, {args.rl_steps} steps)"
+    for folder, (label, rl_overrides) in RL_RUNS.items():
+        row = f"diffplan {label} (train-rl, {args.rl_steps} steps)"
         if not wanted(row):
             continue
-        shutil.rmtree(work / name / algorithm, ignore_errors=True)  # retrained in every run that asks for it
+        shutil.rmtree(work / name / folder, ignore_errors=True)  # retrained in every run that asks for it
         result = train_rl_run(f"rl-{name}", [
-            f"algorithm={algorithm}", f"trainer.steps={args.rl_steps}",
+            *rl_overrides, f"trainer.steps={args.rl_steps}",
             f"behaviour_prior.warmup_steps={min(2000, args.rl_steps // 2)}", f"evaluation.episodes={args.episodes}",
             "evaluation.seed=0", "trainer.checkpoint_every=1000000", "tracking.mode=disabled"],
-            work / name / algorithm, env)
+            work / name / folder, env)
         rows[row] = {**score(result["eval_returns"], meta["ref"]),
                      "steps_per_second": result["gradient_steps_per_second"]}
         write(name, rows, args, meta, time.perf_counter() - started)
     for row, overrides in critic_rows.items():  # after the RL runs they read
         if not wanted(row):
             continue
-        if not list((work / name / "kl_sac" / "checkpoints").glob("step_*.pt")):
-            print(f"{name}: no KL-SAC run in {work / name / 'kl_sac'}; skipped '{row}'", file=sys.stderr)
+        critic = Path(next(o for o in overrides if o.startswith("critic=")).removeprefix("critic="))
+        if not list((critic / "checkpoints").glob("step_*.pt")):
+            print(f"{name}: no KL-SAC run in {critic}; skipped '{row}'", file=sys.stderr)
             continue
         evaluate_planner(row, overrides)
     if wanted("control rate"):  # the pipeline's planner and the best-scoring planner row
