@@ -18,7 +18,7 @@ from diffplan.training.trained_state import read_trained
 
 @dataclass
 class TrainedCritic:
-    """The twin critic Q(s, a) of an offline-RL run (eval mode, frozen), with the units it reads.
+    """The critics Q_1..Q_E(s, a) of an offline-RL run (twin by default; eval mode, frozen), with the units it reads.
 
     Attributes:
         critic: Q of normalised states and unit actions.

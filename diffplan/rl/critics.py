@@ -1,4 +1,4 @@
-"""Critics: twin Q(s, a) networks, a state value V(s), and the regressions that fit V to Q in-sample.
+"""Critics: Q(s, a) ensembles (twin by default), a state value V(s), and the regressions fitting V to Q in-sample.
 
 Two in-sample value regressions on dataset actions a ~ pi_beta, with δ = Q(s, a) − V(s):
 
